@@ -1,0 +1,1 @@
+"""Answer questions over indexed reports, with cited sections: CLI and Telegram."""

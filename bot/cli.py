@@ -1,0 +1,227 @@
+"""`reportbot`: the command line. Each subcommand builds what it needs from settings and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from ingest.errors import FileRejected
+from ingest.pipeline import IngestBusy, IngestFailed, run_ingest
+from ingest.store import StoreUnavailable
+
+from bot import render
+from bot.answer import Answerer, EmptyQuestion
+from bot.followup import Conversation
+from bot.index import IndexMismatch, IndexReader, NoIndex
+from bot.prompts import PromptError, load_prompts
+from bot.services import Services
+from bot.settings import Settings
+
+USAGE_HINT = '用法：reportbot ask "粮食局明年打算新建哪些粮库？"'
+_KNOWN = (NoIndex, IndexMismatch, StoreUnavailable, IngestBusy, IngestFailed, PromptError, FileRejected, ValueError)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reportbot", description="Cited answers from government work reports.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="index report files or folders (.txt .md .docx .pdf)")
+    ing.add_argument("paths", nargs="+", type=Path)
+    ing.add_argument("--prune", action="store_true", help="drop reports whose files are gone")
+    ing.add_argument("--rebuild", action="store_true", help="re-read every file (embeddings come from the cache)")
+    ing.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    st = sub.add_parser("status", help="what is indexed")
+    st.add_argument("--json", action="store_true")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--report", help="only this report (part of its title)")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("-k", type=int, default=None, help="sources to retrieve")
+
+    sub.add_parser("chat", help="interactive questions with follow-ups")
+
+    src = sub.add_parser("source", help="print the whole section behind a citation")
+    src.add_argument("ref")
+    src.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("eval", help="score retrieval on a JSONL question set")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--output", type=Path)
+    ev.add_argument("-k", type=int, default=5)
+    ev.add_argument("--json", action="store_true")
+
+    tg = sub.add_parser("telegram", help="run the Telegram bot")
+    tg.add_argument("--webhook", metavar="URL", help="public URL; default is long polling")
+    tg.add_argument("--listen", default="0.0.0.0")
+    tg.add_argument("--port", type=int, default=8443)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    err = Console(stderr=True)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"reportbot: error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        return 1
+    services = Services(settings)
+    commands: dict[str, Callable[[argparse.Namespace, Services, Console], int]] = {
+        "ingest": cmd_ingest,
+        "status": cmd_status,
+        "ask": cmd_ask,
+        "chat": cmd_chat,
+        "source": cmd_source,
+        "eval": cmd_eval,
+        "telegram": cmd_telegram,
+    }
+    try:
+        return commands[args.command](args, services, err)
+    except EmptyQuestion:
+        print(f"reportbot: error: the question is empty\n{USAGE_HINT}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except _KNOWN as exc:
+        if args.debug:
+            raise
+        print(f"reportbot: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"reportbot: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+
+
+def answerer(services: Services) -> Answerer:
+    s = services.settings
+    reader = IndexReader(services.store, services.embeddings.name)
+    prompts = load_prompts(s.prompts_dir) if services.llm is not None else None
+    return Answerer(reader, services.embeddings, s, llm=services.llm, prompts=prompts)
+
+
+def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> int:
+    result = run_ingest(
+        args.paths,
+        services.settings,
+        services.store,
+        services.embeddings,
+        prune=args.prune,
+        rebuild=args.rebuild,
+        show_progress=sys.stderr.isatty() and not args.json,
+    )
+    for failed in result.failed:
+        print(f"reportbot: failed: {failed.path}: {failed.error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({
+            "files": [o.__dict__ for o in result.outcomes],
+            "embedded": result.embedded,
+            "published": result.published,
+            "seconds": round(result.seconds, 3),
+            "status": render.status_json(result.manifest, services.store.description),
+        }, ensure_ascii=False, indent=1))
+    else:
+        render.ingest_table(Console(), result)
+    return 1 if result.failed else 0
+
+
+def cmd_status(args: argparse.Namespace, services: Services, err: Console) -> int:
+    data = render.status_json(services.store.read_manifest(), services.store.description)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        render.status_table(Console(), data)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
+    question = " ".join(args.question)
+    if not question.strip():
+        raise EmptyQuestion
+    core = answerer(services)
+    streamed = core.llm is not None and not args.json and sys.stdout.isatty()
+    on_token = (lambda t: print(t, end="", flush=True)) if streamed else None
+    answer = core.ask(question, report=args.report, on_token=on_token, k=args.k)
+    if args.json:
+        print(json.dumps(answer.record(), ensure_ascii=False, indent=1))
+    else:
+        if streamed:
+            print()
+        print(render.answer_text(answer, show_answer=not (streamed and answer.llm)))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
+    core = answerer(services)
+    conversation = Conversation(max_turns=services.settings.history_turns)
+    print("输入问题，回车提问；/new 开始新话题，/source REF 查看原文，Ctrl-D 退出。")
+    while True:
+        try:
+            question = input("问> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            continue
+        if question == "/new":
+            conversation.clear()
+            print("（已开始新话题）")
+            continue
+        if question.startswith("/source "):
+            _print_source(core, question.removeprefix("/source ").strip(), as_json=False)
+            continue
+        answer = core.ask(question, conversation=conversation)
+        print(render.answer_text(answer) + "\n")
+
+
+def cmd_source(args: argparse.Namespace, services: Services, err: Console) -> int:
+    return _print_source(answerer(services), args.ref, args.json)
+
+
+def _print_source(core: Answerer, ref: str, as_json: bool) -> int:
+    section = core.source(ref)
+    if section is None:
+        print(f"reportbot: error: no source {ref!r} in the current index (refs come from `ask --json`)", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(section.__dict__, ensure_ascii=False, indent=1))
+    else:
+        print(f"{section.report} › {section.section}\n({section.file})\n\n{section.text}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, services: Services, err: Console) -> int:
+    from bot.evaluate import run_eval
+
+    started = time.perf_counter()
+    report = run_eval(answerer(services), args.file, args.k, args.output)
+    summary = report.summary()
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        for key, value in summary.items():
+            print(f"{key:22} {value}")
+    return 0
+
+
+def cmd_telegram(args: argparse.Namespace, services: Services, err: Console) -> int:
+    from bot.telegram.app import run_bot
+
+    return run_bot(services, webhook_url=args.webhook, listen=args.listen, port=args.port)

@@ -1,0 +1,148 @@
+"""The live index as a reader sees it: the published generation, its chunks in memory for BM25, hot-swapped.
+
+A reader checks the pointer before each question and loads a newer generation completely before it swaps,
+so questions are answered from the last complete index while an ingest runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.manifest import Manifest, ReportEntry
+from ingest.store import IndexStore, StoreUnavailable
+
+from bot.lexical import BM25
+
+_PAGE = 5000
+
+
+class NoIndex(RuntimeError):
+    """Nothing has been ingested yet."""
+
+
+class IndexMismatch(RuntimeError):
+    """The index was built with another embedding model than the one configured."""
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    chunk_id: str
+    text: str
+    report_id: str
+    report: str
+    org: str
+    file: str
+    section: str
+    block: str
+    start: int
+    end: int
+    block_start: int
+    block_end: int
+    kind: str
+    year: int
+    terms: tuple[str, ...]
+
+
+@dataclass
+class LoadedIndex:
+    manifest: Manifest
+    chunks: Any
+    reports_col: Any
+    records: list[ChunkRecord]
+    positions: dict[str, int]
+    bm25: BM25
+    reports: dict[str, ReportEntry]
+
+    def report_text(self, report_id: str) -> str:
+        got = self.reports_col.get(ids=[report_id], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else ""
+
+
+def load_index(store: IndexStore, manifest: Manifest) -> LoadedIndex:
+    chunks, reports_col = store.collections(manifest.generation)
+    records: list[ChunkRecord] = []
+    offset = 0
+    while True:
+        got = chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        if not got["ids"]:
+            break
+        for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            records.append(
+                ChunkRecord(
+                    chunk_id=cid,
+                    text=doc,
+                    report_id=meta["report_id"],
+                    report=meta["report"],
+                    org=meta["org"],
+                    file=meta["file"],
+                    section=meta["section"],
+                    block=meta["block"],
+                    start=int(meta["start"]),
+                    end=int(meta["end"]),
+                    block_start=int(meta["block_start"]),
+                    block_end=int(meta["block_end"]),
+                    kind=meta["kind"],
+                    year=int(meta["year"]),
+                    terms=tuple(str(meta["terms"]).split()),
+                )
+            )
+        offset += len(got["ids"])
+    records.sort(key=lambda r: (r.file, r.report_id, r.start))
+    return LoadedIndex(
+        manifest=manifest,
+        chunks=chunks,
+        reports_col=reports_col,
+        records=records,
+        positions={r.chunk_id: i for i, r in enumerate(records)},
+        bm25=BM25([list(r.terms) for r in records]),
+        reports={r.report_id: r for r in manifest.reports},
+    )
+
+
+class IndexReader:
+    """Hands out the current LoadedIndex, switching to a newer generation once it is fully loaded."""
+
+    def __init__(self, store: IndexStore, embedding_name: str, check_every: float = 0.0) -> None:
+        self.store = store
+        self.embedding_name = embedding_name
+        self.check_every = check_every
+        self._loaded: LoadedIndex | None = None
+        self._retired: LoadedIndex | None = None
+        self._token: Any = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> LoadedIndex:
+        now = time.monotonic()
+        if self._loaded is not None and now - self._checked < self.check_every:
+            return self._loaded
+        with self._lock:
+            self._checked = now
+            token = self.store.pointer_token()
+            if self._loaded is not None and token == self._token:
+                return self._loaded
+            manifest = self.store.read_manifest()
+            if manifest is None:
+                raise NoIndex("no reports are indexed yet: run `reportbot ingest PATH...`")
+            if manifest.embedding != self.embedding_name:
+                raise IndexMismatch(
+                    f"the index was built with {manifest.embedding} but {self.embedding_name} is configured: "
+                    "run `reportbot ingest --rebuild PATH...` or change REPORTBOT_EMBEDDING"
+                )
+            if self._loaded is None or manifest.generation != self._loaded.manifest.generation:
+                previous = self._loaded
+                try:
+                    self._loaded = load_index(self.store, manifest)
+                except StoreUnavailable:
+                    if previous is None:
+                        raise
+                    return previous
+                if self._retired is not None and hasattr(self.store, "release"):
+                    self.store.release(self._retired.manifest.generation)
+                self._retired = previous
+            self._token = token
+            return self._loaded

@@ -1,0 +1,46 @@
+"""The one place clients are built from settings: store, embedder, LLM. Everything else gets them passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ingest.embed import CachedEmbeddings, build_embeddings
+from ingest.store import IndexStore, open_store
+
+from bot.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    _store: IndexStore | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> IndexStore:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    @cached_property
+    def embeddings(self) -> CachedEmbeddings:
+        s = self.settings
+        key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+        inner = build_embeddings(s.embedding, s.embedding_threads, s.embedding_batch, key, s.openai_base_url)
+        return CachedEmbeddings(inner, s.embed_cache_path)
+
+    @cached_property
+    def llm(self) -> Any:
+        """A LangChain chat model when a key is set, else None (answers are then extractive)."""
+        if not self.settings.llm_enabled:
+            return None
+        from bot.llm import build_chat_model
+
+        return build_chat_model(self.settings)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        if "embeddings" in self.__dict__:
+            self.embeddings.close()

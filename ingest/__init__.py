@@ -1,0 +1,1 @@
+"""Turn report files into sectioned, cited chunks in Chroma."""

@@ -1,0 +1,138 @@
+"""Segments → token-bounded chunks that never cross a section boundary and keep exact offsets."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.structure import LEAD_RANK, Segment
+
+SEP = " › "
+_SENTENCE = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable, citable piece of a report."""
+
+    chunk_id: str
+    report_id: str
+    ordinal: int
+    section: str
+    block: str
+    start: int
+    end: int
+    block_start: int
+    block_end: int
+    text: str
+    kind: str
+    year: int | None
+
+
+def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
+    """Sentence-packed spans of at most max_tokens; one over-long sentence is cut by characters."""
+    if count(text[start:end]) <= max_tokens:
+        return [(start, end)]
+    spans: list[tuple[int, int]] = []
+    cur_start, cur_tokens = start, 0
+    for match in _SENTENCE.finditer(text, start, end):
+        if match.start() == match.end():
+            continue
+        s, e = match.span()
+        n = count(text[s:e])
+        if cur_tokens and cur_tokens + n > max_tokens:
+            spans.append((cur_start, s))
+            cur_start, cur_tokens = s, 0
+        if n > max_tokens:
+            step = max(1, (e - s) * max_tokens // n)
+            for cut in range(s, e, step):
+                spans.append((cut, min(e, cut + step)))
+            cur_start, cur_tokens = e, 0
+            continue
+        cur_tokens += n
+    if cur_start < end and text[cur_start:end].strip():
+        spans.append((cur_start, end))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def block_of(segment: Segment) -> int:
+    """How much of the path a `source` lookup shows: down to the deepest numbered heading."""
+    numbered = [i for i, rank in enumerate(segment.ranks) if rank < LEAD_RANK]
+    return numbered[-1] + 1 if numbered else min(1, len(segment.path))
+
+
+def chunk_report(
+    report_id: str,
+    text: str,
+    segments: list[Segment],
+    max_tokens: int,
+    count: Callable[[str], int],
+    classify: Callable[[tuple[str, ...]], tuple[str, int | None]],
+    salt: str,
+) -> list[Chunk]:
+    """Chunks in report order: a whole section (with its subsections) when it fits, else its parts.
+
+    A section that fits in max_tokens stays one chunk, so a list of 一是/二是 items is retrieved together;
+    a larger one gives its own lead-in text and then recurses into its subsections. Ids hash the file,
+    path and text, so they survive re-ingests that leave the section alone.
+    """
+    blocks: dict[tuple[str, ...], tuple[int, int]] = {}
+    spans: dict[tuple[str, ...], tuple[int, int]] = {}
+    for seg in segments:
+        key = seg.path[: block_of(seg)]
+        lo, hi = blocks.get(key, (seg.start, seg.end))
+        blocks[key] = (min(lo, seg.start), max(hi, seg.end))
+        for depth in range(1, len(seg.path) + 1):
+            lo, hi = spans.get(seg.path[:depth], (seg.start, seg.end))
+            spans[seg.path[:depth]] = (min(lo, seg.start), max(hi, seg.end))
+    pieces: list[tuple[tuple[str, ...], Segment, int, int]] = []
+    done_upto = -1
+    for seg in segments:
+        if seg.start < done_upto:
+            continue
+        whole = next(
+            (seg.path[:d] for d in range(1, len(seg.path) + 1)
+             if spans[seg.path[:d]][0] == seg.start and count(text[slice(*spans[seg.path[:d]])]) <= max_tokens),
+            None,
+        )
+        if whole is not None:
+            lo, hi = spans[whole]
+            pieces.append((whole, seg, lo, hi))
+            done_upto = hi
+        elif seg.body:
+            pieces.extend((seg.path, seg, s, e) for s, e in split_span(text, seg.start, seg.end, max_tokens, count))
+    chunks: list[Chunk] = []
+    for path, seg, s, e in pieces:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s >= e:
+            continue
+        key = seg.path[: block_of(seg)]
+        if len(path) < len(key):
+            key = path
+        kind, year = classify(path)
+        section = SEP.join(path)
+        body = text[s:e]
+        digest = hashlib.sha1(f"{salt}\x1f{section}\x1f{len(chunks)}\x1f{body}".encode()).hexdigest()[:20]
+        block_lo, block_hi = blocks.get(key, spans.get(key, (s, e)))
+        chunks.append(
+            Chunk(
+                chunk_id=digest,
+                report_id=report_id,
+                ordinal=len(chunks),
+                section=section,
+                block=SEP.join(key),
+                start=s,
+                end=e,
+                block_start=min(block_lo, s),
+                block_end=max(block_hi, e),
+                text=body,
+                kind=kind,
+                year=year,
+            )
+        )
+    return chunks
