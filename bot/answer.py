@@ -12,10 +12,6 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from ingest.manifest import ReportEntry
-from ingest.normalize import normalize_for_match
-from ingest.terms import terms
-
 from bot.compose import compose
 from bot.followup import Conversation, Turn, carry_forward
 from bot.index import IndexReader, LoadedIndex
@@ -24,6 +20,9 @@ from bot.prompts import Prompts
 from bot.query import QueryPlan, org_aliases, plan_query
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
+from ingest.manifest import ReportEntry
+from ingest.normalize import normalize_for_match
+from ingest.terms import terms
 
 log = logging.getLogger(__name__)
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -150,25 +149,35 @@ class Answerer:
     ) -> Answer:
         reports = index.manifest.reports
         if not _WORDY.search(question):
-            return Answer(question, False, "这个问题里没有可检索的文字，请用中文提问，例如：粮食局明年打算新建哪些粮库？", notes=notes)
+            return Answer(
+                question,
+                False,
+                "这个问题里没有可检索的文字，请用中文提问，例如：粮食局明年打算新建哪些粮库？",
+                notes=notes,
+            )
         standalone = self._standalone(question, conversation)
         plan = carry_forward(plan_query(standalone, reports), conversation)
         if report:
             wanted = normalize_for_match(report)
             chosen = [r.report_id for r in reports if wanted in normalize_for_match(r.title)]
             if not chosen:
-                return Answer(question, False, f"没有名为“{report}”的报告。已索引的报告：{report_names(reports)}", notes=notes)
+                return Answer(
+                    question, False, f"没有名为“{report}”的报告。已索引的报告：{report_names(reports)}", notes=notes
+                )
             plan.groups = [chosen]
         if plan.unknown_orgs and not plan.groups:
             names = "、".join(plan.unknown_orgs)
             return Answer(
-                question, False, f"已索引的报告中没有{names}的报告，无法回答。已索引的报告：{report_names(reports)}", notes=notes
+                question,
+                False,
+                f"已索引的报告中没有{names}的报告，无法回答。已索引的报告：{report_names(reports)}",
+                notes=notes,
             )
         hits = retrieve(index, self.embedder, plan, k)
-        if not self._relevant(hits, plan):
+        ignore = self._org_terms(reports)
+        if not self._relevant(hits, plan, index, ignore):
             return Answer(question, False, self._not_found(index, hits), self._sources(hits), notes=notes)
         sources = self._sources(hits)
-        ignore = self._org_terms(reports)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)
         for s in sources:
             s.cited = s.n in cited
@@ -186,11 +195,16 @@ class Answerer:
             log.warning("condense failed: %s", type(exc).__name__)
             return question
 
-    def _relevant(self, hits: list[Hit], plan: QueryPlan) -> bool:
+    def _relevant(self, hits: list[Hit], plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> bool:
+        """Calibrated on the dev set plus off-topic questions (bench/offtopic.jsonl): see README."""
         if not hits:
             return False
-        best_dense = max(h.dense for h in hits)
-        return best_dense >= self.settings.min_score or (plan.groups != [] and best_dense >= self.settings.min_score - 0.03)
+        s = self.settings
+        best = max(h.dense for h in hits)
+        coverage = term_coverage(plan.search_text, hits, index, ignore)
+        if best >= s.min_score:
+            return coverage > 0 or best >= s.min_score_uncovered
+        return best >= s.min_score_lexical and coverage >= s.min_coverage
 
     def _not_found(self, index: LoadedIndex, hits: list[Hit]) -> str:
         near: list[str] = []
@@ -258,6 +272,19 @@ class Answerer:
         text = index.report_text(rec.report_id)
         body = text[rec.block_start : rec.block_end] if text else rec.text
         return SectionText(rec.report, rec.block or rec.section, rec.file, body.strip())
+
+
+def term_coverage(question: str, hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
+    """Share of the question's term weight found in the retrieved chunks; unseen terms weigh the most."""
+    wanted = {t for t in terms(question) if t not in ignore}
+    if not wanted:
+        return 0.0
+    present: set[str] = set()
+    for hit in hits:
+        present.update(hit.record.terms)
+    top = max(index.bm25.idf.values(), default=1.0)
+    total = sum(index.bm25.idf.get(t, top) for t in wanted)
+    return sum(index.bm25.idf.get(t, top) for t in wanted if t in present) / total
 
 
 def _subject(search_text: str, ignore: set[str]) -> str:

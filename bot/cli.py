@@ -13,17 +13,16 @@ from pathlib import Path
 from pydantic import ValidationError
 from rich.console import Console
 
-from ingest.errors import FileRejected
-from ingest.pipeline import IngestBusy, IngestFailed, run_ingest
-from ingest.store import StoreUnavailable
-
 from bot import render
 from bot.answer import Answerer, EmptyQuestion
 from bot.followup import Conversation
-from bot.index import IndexMismatch, IndexReader, NoIndex
-from bot.prompts import PromptError, load_prompts
+from bot.index import IndexMismatch, NoIndex
+from bot.prompts import PromptError
 from bot.services import Services
 from bot.settings import Settings
+from ingest.errors import FileRejected
+from ingest.pipeline import IngestBusy, IngestFailed, run_ingest
+from ingest.store import StoreUnavailable
 
 USAGE_HINT = '用法：reportbot ask "粮食局明年打算新建哪些粮库？"'
 _KNOWN = (NoIndex, IndexMismatch, StoreUnavailable, IngestBusy, IngestFailed, PromptError, FileRejected, ValueError)
@@ -103,17 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"reportbot: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"reportbot: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr
+        )
         return 1
     finally:
         services.close()
-
-
-def answerer(services: Services) -> Answerer:
-    s = services.settings
-    reader = IndexReader(services.store, services.embeddings.name)
-    prompts = load_prompts(s.prompts_dir) if services.llm is not None else None
-    return Answerer(reader, services.embeddings, s, llm=services.llm, prompts=prompts)
 
 
 def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> int:
@@ -129,13 +123,19 @@ def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> in
     for failed in result.failed:
         print(f"reportbot: failed: {failed.path}: {failed.error}", file=sys.stderr)
     if args.json:
-        print(json.dumps({
-            "files": [o.__dict__ for o in result.outcomes],
-            "embedded": result.embedded,
-            "published": result.published,
-            "seconds": round(result.seconds, 3),
-            "status": render.status_json(result.manifest, services.store.description),
-        }, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "files": [o.__dict__ for o in result.outcomes],
+                    "embedded": result.embedded,
+                    "published": result.published,
+                    "seconds": round(result.seconds, 3),
+                    "status": render.status_json(result.manifest, services.store.description),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         render.ingest_table(Console(), result)
     return 1 if result.failed else 0
@@ -154,7 +154,7 @@ def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
     question = " ".join(args.question)
     if not question.strip():
         raise EmptyQuestion
-    core = answerer(services)
+    core = services.answerer()
     streamed = core.llm is not None and not args.json and sys.stdout.isatty()
     on_token = (lambda t: print(t, end="", flush=True)) if streamed else None
     answer = core.ask(question, report=args.report, on_token=on_token, k=args.k)
@@ -168,7 +168,7 @@ def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
-    core = answerer(services)
+    core = services.answerer()
     conversation = Conversation(max_turns=services.settings.history_turns)
     print("输入问题，回车提问；/new 开始新话题，/source REF 查看原文，Ctrl-D 退出。")
     while True:
@@ -191,13 +191,15 @@ def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
 
 
 def cmd_source(args: argparse.Namespace, services: Services, err: Console) -> int:
-    return _print_source(answerer(services), args.ref, args.json)
+    return _print_source(services.answerer(), args.ref, args.json)
 
 
 def _print_source(core: Answerer, ref: str, as_json: bool) -> int:
     section = core.source(ref)
     if section is None:
-        print(f"reportbot: error: no source {ref!r} in the current index (refs come from `ask --json`)", file=sys.stderr)
+        print(
+            f"reportbot: error: no source {ref!r} in the current index (refs come from `ask --json`)", file=sys.stderr
+        )
         return 1
     if as_json:
         print(json.dumps(section.__dict__, ensure_ascii=False, indent=1))
@@ -210,7 +212,7 @@ def cmd_eval(args: argparse.Namespace, services: Services, err: Console) -> int:
     from bot.evaluate import run_eval
 
     started = time.perf_counter()
-    report = run_eval(answerer(services), args.file, args.k, args.output)
+    report = run_eval(services.answerer(), args.file, args.k, args.output)
     summary = report.summary()
     summary["seconds"] = round(time.perf_counter() - started, 2)
     if args.json:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.terms import terms
-
 from bot.lexical import BM25
 from bot.retrieve import Hit
+from ingest.terms import terms
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?[”」）]?")
 
@@ -70,7 +69,7 @@ def compose(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: 
     for title in report_order:
         mine = sorted(
             (p for p in chosen if hits[p.hit_index].record.report == title),
-            key=lambda p: (hits[p.hit_index].record.start + p.start),
+            key=lambda p: hits[p.hit_index].record.start + p.start,
         )
         parts: list[str] = []
         for j, p in enumerate(mine):

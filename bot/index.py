@@ -11,10 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bot.lexical import BM25
 from ingest.manifest import Manifest, ReportEntry
 from ingest.store import IndexStore, StoreUnavailable
-
-from bot.lexical import BM25
 
 _PAGE = 5000
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from bot.answer import Answer
 from ingest.manifest import Manifest
 from ingest.pipeline import IngestResult
-
-from bot.answer import Answer
 
 
 def answer_text(answer: Answer, show_answer: bool = True) -> str:
@@ -30,7 +29,10 @@ def ingest_table(console: Console, result: IngestResult) -> None:
     for o in result.outcomes:
         table.add_row(o.path, o.status if o.status != "failed" else f"failed: {o.error}", str(o.reports), str(o.chunks))
     console.print(table)
-    counts = {s: sum(1 for o in result.outcomes if o.status == s) for s in ("new", "changed", "unchanged", "removed", "failed")}
+    counts = {
+        s: sum(1 for o in result.outcomes if o.status == s)
+        for s in ("new", "changed", "unchanged", "removed", "failed")
+    }
     total = result.manifest.chunks if result.manifest else 0
     console.print(
         " · ".join(f"{k} {v}" for k, v in counts.items())

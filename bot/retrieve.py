@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.normalize import normalize_for_match
-from ingest.terms import terms
-
 from bot.index import ChunkRecord, LoadedIndex
 from bot.query import QueryPlan
+from ingest.normalize import normalize_for_match
+from ingest.terms import terms
 
 RRF_K = 60
 POOL = 40

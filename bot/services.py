@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from bot.answer import Answerer
+from bot.index import IndexReader
+from bot.prompts import load_prompts
+from bot.settings import Settings
 from ingest.embed import CachedEmbeddings, build_embeddings
 from ingest.store import IndexStore, open_store
-
-from bot.settings import Settings
 
 
 @dataclass
@@ -25,10 +27,7 @@ class Services:
 
     @cached_property
     def embeddings(self) -> CachedEmbeddings:
-        s = self.settings
-        key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-        inner = build_embeddings(s.embedding, s.embedding_threads, s.embedding_batch, key, s.openai_base_url)
-        return CachedEmbeddings(inner, s.embed_cache_path)
+        return self.new_embeddings()
 
     @cached_property
     def llm(self) -> Any:
@@ -38,6 +37,19 @@ class Services:
         from bot.llm import build_chat_model
 
         return build_chat_model(self.settings)
+
+    def new_embeddings(self) -> CachedEmbeddings:
+        """A separate embedder for an ingest inside a serving process, so queries don't queue behind it."""
+        s = self.settings
+        key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+        inner = build_embeddings(s.embedding, s.embedding_threads, s.embedding_batch, key, s.openai_base_url)
+        return CachedEmbeddings(inner, s.embed_cache_path)
+
+    def answerer(self) -> Answerer:
+        """The answering core over the live index, with the LLM when one is configured."""
+        reader = IndexReader(self.store, self.embeddings.name, check_every=self.settings.index_check_seconds)
+        prompts = load_prompts(self.settings.prompts_dir) if self.llm is not None else None
+        return Answerer(reader, self.embeddings, self.settings, llm=self.llm, prompts=prompts)
 
     def close(self) -> None:
         if self._store is not None:

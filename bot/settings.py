@@ -32,7 +32,11 @@ class Settings(IngestSettings):
     llm_max_tokens: int = 800
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
     top_k: int = 5
-    min_score: float = 0.80
+    index_check_seconds: float = 0.0
+    min_score: float = 0.855
+    min_score_uncovered: float = 0.90
+    min_score_lexical: float = 0.83
+    min_coverage: float = 0.4
     max_question_chars: int = 1000
     answer_chars: int = 420
 

@@ -93,8 +93,11 @@ def chunk_report(
         if seg.start < done_upto:
             continue
         whole = next(
-            (seg.path[:d] for d in range(1, len(seg.path) + 1)
-             if spans[seg.path[:d]][0] == seg.start and count(text[slice(*spans[seg.path[:d]])]) <= max_tokens),
+            (
+                seg.path[:d]
+                for d in range(1, len(seg.path) + 1)
+                if spans[seg.path[:d]][0] == seg.start and count(text[slice(*spans[seg.path[:d]])]) <= max_tokens
+            ),
             None,
         )
         if whole is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class FileRejected(Exception):  # noqa: N818 - reads as a verdict on the file
+class FileRejected(Exception):
     """A file that cannot be indexed; the message is shown to the user as is."""
 
     def __init__(self, path: Path, reason: str) -> None:

@@ -136,7 +136,9 @@ def _ingest(
             if old and old.sha256 == sha and not rebuild:
                 result.outcomes.append(FileOutcome(key, "unchanged", len(old.reports), old.chunks))
                 continue
-            reports = parse_text(read_text(path, max_bytes, settings.max_pdf_pages), Path(key), settings.chunk_tokens, count)
+            reports = parse_text(
+                read_text(path, max_bytes, settings.max_pdf_pages), Path(key), settings.chunk_tokens, count
+            )
             if not any(r.chunks for r in reports):
                 raise FileRejected(path, "no report text found after cleaning")
             entry = FileEntry(sha, path.stat().st_size, [r.title for r in reports], sum(len(r.chunks) for r in reports))

@@ -62,7 +62,11 @@ def read_text(path: Path, max_bytes: int, max_pdf_pages: int = 2000) -> str:
 
 def decode_bytes(data: bytes, path: Path) -> str:
     """Decode by BOM, then strict UTF-8, then GB18030, then line by line for files that mix both."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
             return _strict(data[len(bom) :], codec, path)
     if _looks_utf16(data):
@@ -80,8 +84,10 @@ def decode_bytes(data: bytes, path: Path) -> str:
 
 def _looks_utf16(data: bytes) -> bool:
     sample = data[:4096]
-    return len(sample) >= 4 and sample.count(0) > len(sample) // 4 and (
-        sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3
+    return (
+        len(sample) >= 4
+        and sample.count(0) > len(sample) // 4
+        and (sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3)
     )
 
 

@@ -49,12 +49,8 @@ class IngestSettings(BaseSettings):
     chroma_host: str | None = Field(default=None, validation_alias=AliasChoices("CHROMA_HOST"))
     chroma_port: int = Field(default=8000, validation_alias=AliasChoices("CHROMA_PORT"))
     chroma_ssl: bool = Field(default=False, validation_alias=AliasChoices("CHROMA_SSL"))
-    chroma_auth_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN")
-    )
-    chroma_auth_header: str = Field(
-        default="Authorization", validation_alias=AliasChoices("CHROMA_AUTH_HEADER")
-    )
+    chroma_auth_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN"))
+    chroma_auth_header: str = Field(default="Authorization", validation_alias=AliasChoices("CHROMA_AUTH_HEADER"))
     collection_prefix: str = "reportbot"
 
     @property

@@ -197,7 +197,9 @@ class ServerStore(IndexStore):
         if create:
             return self._call(
                 lambda: (
-                    self.client.create_collection(self._name(generation, CHUNKS), embedding_function=None, configuration=_HNSW),  # type: ignore[arg-type]
+                    self.client.create_collection(
+                        self._name(generation, CHUNKS), embedding_function=None, configuration=_HNSW
+                    ),  # type: ignore[arg-type]
                     self.client.create_collection(self._name(generation, REPORTS), embedding_function=None),
                 )
             )
@@ -240,7 +242,11 @@ class ServerStore(IndexStore):
         except (ConnectionError, OSError) as exc:
             raise StoreUnavailable(f"Chroma server {self.description} is unreachable: {exc}") from None
         except Exception as exc:
-            if "connect" in str(exc).lower() or type(exc).__name__ in {"ConnectError", "ReadTimeout", "RemoteProtocolError"}:
+            if "connect" in str(exc).lower() or type(exc).__name__ in {
+                "ConnectError",
+                "ReadTimeout",
+                "RemoteProtocolError",
+            }:
                 raise StoreUnavailable(f"Chroma server {self.description} is unreachable") from None
             raise
 

@@ -53,7 +53,7 @@ def heading_title(paragraph: str, prefix_len: int) -> tuple[str, bool]:
     match = re.search(r"[。：:；;！？]", rest)
     if match is None or match.end() == len(rest.rstrip()):
         title = paragraph.rstrip("。：:；; ")
-        return (title if len(title) <= _HEADING_MAX * 2 else title[: _HEADING_MAX] + "…"), False
+        return (title if len(title) <= _HEADING_MAX * 2 else title[:_HEADING_MAX] + "…"), False
     cut = prefix_len + match.start()
     title = paragraph[:cut]
     if len(title) > _HEADING_MAX:

@@ -1,0 +1,112 @@
+"""Fixtures that build real objects: settings on temp dirs, a real Chroma index of the shared corpus."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.index import IndexReader
+from bot.services import Services
+from bot.settings import Settings
+from ingest.pipeline import run_ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+EXAMPLES = ROOT / "examples" / "reports"
+_OUR_VARS = ("REPORTBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
+
+
+def _loopback(address: object) -> bool:
+    if not isinstance(address, tuple):
+        return True  # unix sockets
+    host = str(address[0])
+    if host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network() -> Iterator[None]:
+    """Fail any test that reaches beyond loopback: nothing may download at run time."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if not _loopback(address):
+            raise AssertionError(f"network access attempted: {address!r}")
+        return real_connect(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_environment() -> Iterator[None]:
+    """Tests never see a developer's settings."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith(_OUR_VARS)}
+    for key in saved:
+        del os.environ[key]
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "corpus" / "bureau-reports-2023.txt").exists():
+        pytest.skip("../shared is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def compilation(shared_dir: Path) -> Path:
+    return shared_dir / "corpus" / "bureau-reports-2023.txt"
+
+
+@pytest.fixture(scope="session")
+def embed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the session, so the corpus is embedded once however many tests ingest it."""
+    return tmp_path_factory.mktemp("cache") / "embed-cache.sqlite"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, embed_cache: Path) -> Callable[..., Settings]:
+    def factory(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "embed_cache": embed_cache}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+    return factory
+
+
+@pytest.fixture
+def services(make_settings: Callable[..., Settings]) -> Iterator[Services]:
+    svc = Services(make_settings())
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_services(tmp_path_factory: pytest.TempPathFactory, compilation: Path, embed_cache: Path) -> Iterator[Services]:
+    """A real embedded index of the shared compilation, built once per test session."""
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus") / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings)
+    result = run_ingest([compilation], settings, svc.store, svc.embeddings, show_progress=False)
+    assert not result.failed
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_answerer(corpus_services: Services) -> Answerer:
+    reader = IndexReader(corpus_services.store, corpus_services.embeddings.name)
+    return Answerer(reader, corpus_services.embeddings, corpus_services.settings)
