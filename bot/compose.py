@@ -25,33 +25,51 @@ def sentences(text: str) -> list[tuple[int, str]]:
 
 
 def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> list[Picked]:
-    """Score sentences by the weight of question terms they contain, favouring better-ranked sources."""
+    """The sentences that carry the question's terms, best sources first; the top source always speaks.
+
+    When no sentence shares a telling term with the question (it was found by meaning alone), the top
+    source's opening sentences stand for it.
+    """
     q_terms = {t for t in terms(question) if t not in ignore}
+    weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
+    total = sum(weights.values()) or 1.0
     scored: list[Picked] = []
     for i, hit in enumerate(hits):
-        prior = 1.0 / (1 + i)
+        decay = 1.0 / (1 + 0.5 * i)
         for start, sent in sentences(hit.record.text):
-            overlap = q_terms.intersection(terms(sent))
-            weight = sum(bm25.weight(t) or 1.0 for t in overlap)
-            scored.append(Picked(i, start, sent, weight + prior))
+            overlap = sum(weights[t] for t in q_terms.intersection(terms(sent))) / total
+            scored.append(Picked(i, start, sent, overlap * decay))
     if not scored:
         return []
-    best = max(p.score for p in scored)
-    chosen: list[Picked] = []
-    used = 0
-    seen: set[str] = set()
-    for p in sorted(scored, key=lambda p: -p.score):
+    if max((p.score for p in scored if p.hit_index == 0), default=0.0) == 0.0:
+        return _opening(scored, max_chars)
+    ranked = sorted(scored, key=lambda p: -p.score)
+    best = ranked[0].score
+    chosen: list[Picked] = [ranked[0]]
+    top_source = [p for p in ranked if p.hit_index == 0]
+    if ranked[0].hit_index != 0 and top_source and top_source[0].score > 0:
+        chosen.append(top_source[0])
+    used = sum(len(p.text) for p in chosen)
+    seen = {re.sub(r"\W", "", p.text) for p in chosen}
+    for p in ranked[1:]:
         key = re.sub(r"\W", "", p.text)
-        if key in seen or (chosen and p.score < 0.45 * best):
-            continue
-        if chosen and used + len(p.text) > max_chars:
+        if p.score < max(0.5 * best, 0.2) or key in seen or used + len(p.text) > max_chars:
             continue
         chosen.append(p)
         seen.add(key)
         used += len(p.text)
-        if used >= max_chars:
-            break
     return chosen
+
+
+def _opening(scored: list[Picked], max_chars: int) -> list[Picked]:
+    out: list[Picked] = []
+    used = 0
+    for p in (p for p in scored if p.hit_index == 0):
+        if out and used + len(p.text) > max_chars:
+            break
+        out.append(p)
+        used += len(p.text)
+    return out
 
 
 def compose(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> tuple[str, set[int]]:
@@ -74,6 +92,8 @@ def compose(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: 
         parts: list[str] = []
         for j, p in enumerate(mine):
             text = _shorten(p.text)
+            if not text.endswith(("。", "！", "？", "；", "：", "…", "”", "）")):
+                text += "："
             last_of_run = j + 1 == len(mine) or mine[j + 1].hit_index != p.hit_index
             parts.append(text + (f"[{p.hit_index + 1}]" if last_of_run else ""))
             if last_of_run:

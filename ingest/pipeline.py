@@ -193,7 +193,7 @@ def _build_generation(
             chunk_tokens=settings.chunk_tokens,
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             files={**kept, **{k: v[0] for k, v in parsed.items()}},
-            reports=sorted(kept_reports + new_reports, key=lambda r: (r.file, r.report_id)),
+            reports=sorted(kept_reports + new_reports, key=lambda r: r.file),
         )
         store.publish(manifest)
     except OSError as exc:
