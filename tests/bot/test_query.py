@@ -1,0 +1,74 @@
+"""Which reports a question names, and which part of a report it asks about."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.query import mentions, org_aliases, plan_query
+from ingest.manifest import ReportEntry
+
+
+def entry(org: str, title: str) -> ReportEntry:
+    return ReportEntry(f"id-{org or title}", title, "f.txt", org, 3, 3, 2023, 2024, "总结+计划")
+
+
+REPORTS = [
+    entry("粮食局", "粮食局2023年工作总结及2024年工作计划"),
+    entry("商务局", "商务局关于2023年工作总结及2024年工作打算的总结"),
+    entry("民族事务委员会", "民族事务委员会2023年工作总结及下一步工作计划"),
+    entry("经济开发区", "经济开发区2023年工作总结和2024年工作思路"),
+    entry("", "2023年工作总结和2024年工作谋划"),
+]
+
+
+def test_named_bureau_restricts_to_its_report():
+    plan = plan_query("粮食局明年打算新建哪些粮库？", REPORTS)
+    assert plan.groups == [["id-粮食局"]]
+    assert plan.kind == "计划"
+
+
+@pytest.mark.parametrize(("question", "org"), [("民委下一步怎么落实交流计划？", "民族事务委员会"), ("开发区的招商情况", "经济开发区")])
+def test_aliases_find_the_bureau(question, org):
+    assert plan_query(question, REPORTS).groups == [[f"id-{org}"]]
+
+
+def test_alias_rules():
+    assert {"民委", "民族事务委员会"} <= org_aliases("民族事务委员会")
+    assert "开发区" in org_aliases("经济开发区")
+    assert org_aliases("") == set()
+
+
+@pytest.mark.parametrize("question", ["教育局2024年计划新建几所中小学？", "卫健委明年有什么计划？"])
+def test_bureau_without_a_report_fails_closed(question):
+    plan = plan_query(question, REPORTS)
+    assert plan.groups == []
+    assert plan.unknown_orgs
+
+
+def test_party_committees_are_not_bureaus():
+    assert plan_query("市委的部署落实得怎么样？", REPORTS).unknown_orgs == []
+    assert "市委" not in mentions("市委县委的要求")
+
+
+def test_comparison_names_two_groups():
+    plan = plan_query("粮食局和商务局在安全生产上各做了什么？", REPORTS)
+    assert plan.comparison
+    assert sorted(g[0] for g in plan.groups) == ["id-商务局", "id-粮食局"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("粮食局明年有什么打算？", "计划"),
+        ("统计局的工作短板有哪些？", "问题"),
+        ("管理区今年发放了哪些救助资金？", "总结"),
+        ("统计局为经济普查做了哪些准备？", "总结"),
+        ("党建工作", None),
+    ],
+)
+def test_kind_of_question(question, kind):
+    assert plan_query(question, REPORTS).kind == kind
+
+
+def test_censored_characters_are_normalised_in_the_search_text():
+    assert "党建" in plan_query("D建品牌怎么打造？", REPORTS).search_text
