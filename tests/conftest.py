@@ -5,6 +5,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -110,3 +114,52 @@ def corpus_services(tmp_path_factory: pytest.TempPathFactory, compilation: Path,
 def corpus_answerer(corpus_services: Services) -> Answerer:
     reader = IndexReader(corpus_services.store, corpus_services.embeddings.name)
     return Answerer(reader, corpus_services.embeddings, corpus_services.settings)
+
+
+class ChromaServer:
+    """A real `chroma run` on a free loopback port, restartable on the same data path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        exe = Path(sys.executable).parent / "chroma"
+        self.proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("chroma run did not come up")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    yield server
+    server.stop()
