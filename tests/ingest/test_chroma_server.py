@@ -45,6 +45,9 @@ def test_ingest_ask_restart_reingest(chroma_server, make_settings, compilation, 
     answer = fresh.answerer().ask("粮食局的连城中心粮库“退城进郊”项目建多少座仓库？")
     assert answer.found and "退城进郊" in answer.sources[0].text
 
+    other_reader = Services(settings).answerer()  # a second bot process's view of the same server
+    assert other_reader.ask("东湖县粮食局明年打算做什么？").found
+
     copy.write_text(copy.read_text(encoding="utf-8").replace("东湖县", "西山县"), encoding="utf-8")
     again = run_ingest([compilation, copy], settings, fresh.store, fresh.embeddings, show_progress=False)
     assert [o.status for o in again.outcomes] == ["unchanged", "changed"]
@@ -53,3 +56,5 @@ def test_ingest_ask_restart_reingest(chroma_server, make_settings, compilation, 
     answer = fresh.answerer().ask("西山县粮食局明年粮食流通执法要开展哪些检查？")
     assert answer.found and answer.sources[0].report.startswith("西山县粮食局")
     assert not any(s.report.startswith("东湖县") for s in answer.sources)
+    switched = other_reader.ask("西山县粮食局明年粮食流通执法要开展哪些检查？")
+    assert switched.found and switched.sources[0].report.startswith("西山县粮食局")
