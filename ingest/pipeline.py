@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -196,9 +197,11 @@ def _build_generation(
             reports=sorted(kept_reports + new_reports, key=lambda r: r.file),
         )
         store.publish(manifest)
-    except OSError as exc:
-        store.drop(generation)
-        raise IngestFailed(f"cannot write the index in {store.description}: {exc.strerror or exc}") from None
+    except Exception as exc:  # disk full, read-only dir, server gone: the live generation stays as it was
+        with contextlib.suppress(Exception):
+            store.drop(generation)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise IngestFailed(f"cannot write the index in {store.description}: {reason}") from None
     store.collect()
     return manifest
 
