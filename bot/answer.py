@@ -156,7 +156,7 @@ class Answerer:
                 notes=notes,
             )
         standalone = self._standalone(question, conversation)
-        plan = carry_forward(plan_query(standalone, reports), conversation)
+        plan = carry_forward(plan_query(standalone, reports, index.untitled_terms), conversation)
         if report:
             wanted = normalize_for_match(report)
             chosen = [r.report_id for r in reports if wanted in normalize_for_match(r.title)]

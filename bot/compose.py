@@ -58,6 +58,23 @@ def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, i
         chosen.append(p)
         seen.add(key)
         used += len(p.text)
+    return _extend(chosen, scored, used, max_chars, seen)
+
+
+def _extend(chosen: list[Picked], scored: list[Picked], used: int, max_chars: int, seen: set[str]) -> list[Picked]:
+    """A short answer goes on with what follows its best sentence in the top source (a list's items)."""
+    anchor = next((p for p in chosen if p.hit_index == 0), None)
+    if anchor is None:
+        return chosen
+    for p in scored:
+        if used >= 0.6 * max_chars:
+            break
+        key = re.sub(r"\W", "", p.text)
+        if p.hit_index != 0 or p.start <= anchor.start or key in seen or used + len(p.text) > max_chars:
+            continue
+        chosen.append(p)
+        seen.add(key)
+        used += len(p.text)
     return chosen
 
 

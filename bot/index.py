@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bot.lexical import BM25
@@ -54,6 +56,16 @@ class LoadedIndex:
     positions: dict[str, int]
     bm25: BM25
     reports: dict[str, ReportEntry]
+
+    @cached_property
+    def untitled_terms(self) -> dict[str, Counter[str]]:
+        """Term counts of reports whose title names no bureau, for guessing who wrote them."""
+        anonymous = {rid for rid, r in self.reports.items() if not r.org}
+        counts: dict[str, Counter[str]] = {rid: Counter() for rid in anonymous}
+        for rec in self.records:
+            if rec.report_id in counts:
+                counts[rec.report_id].update(rec.terms)
+        return counts
 
     def report_text(self, report_id: str) -> str:
         got = self.reports_col.get(ids=[report_id], include=["documents"])

@@ -7,6 +7,8 @@ closed instead of being answered from another bureau's report.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ingest.manifest import ReportEntry
@@ -24,6 +26,7 @@ _PLAN = re.compile(r"计划|打算|准备|拟|安排|思路|谋划|目标|要点
 _PROBLEM = re.compile(r"问题|困难|短板|不足|差距|瓶颈|难点|薄弱")
 _SUMMARY = re.compile(r"今年|去年|已经|做了|完成|取得|成效|成绩|亮点|总结|情况|进展|效果|怎么样")
 _YEAR = re.compile(r"(20\d\d)\s*年")
+UNTITLED_MIN_COUNT = 5
 _COMPARE = re.compile(r"和|与|及|以及|跟|同|、|对比|比较|分别|各")
 
 
@@ -75,8 +78,15 @@ def mentions(question: str) -> list[str]:
     return found
 
 
-def plan_query(question: str, reports: list[ReportEntry]) -> QueryPlan:
-    """Find named reports (fail closed on named but missing bureaus) and the part of the report asked for."""
+def plan_query(
+    question: str, reports: list[ReportEntry], untitled: Mapping[str, Counter[str]] | None = None
+) -> QueryPlan:
+    """Find named reports (fail closed on named but missing bureaus) and the part of the report asked for.
+
+    `untitled` holds term counts of reports whose title names no bureau: a bureau the question names may
+    have written one of them (农业农村局 → the report that keeps saying 农业, 农村), so it is searched there
+    instead of being refused.
+    """
     text = normalize_for_match(question)
     by_alias: dict[str, set[str]] = {}
     for report in reports:
@@ -96,6 +106,11 @@ def plan_query(question: str, reports: list[ReportEntry]) -> QueryPlan:
         for m in mentions(question)
         if _STRICT_SUFFIX.search(m) and not any(m in alias or alias in m for alias in by_alias)
     ]
+    for m in list(unknown):
+        authored = _untitled_author(m, untitled or {})
+        if authored:
+            unknown.remove(m)
+            groups.append(authored)
     groups = _dedupe(groups)
     if len(groups) > 1 and not _COMPARE.search(question):
         groups = groups[:1]
@@ -107,6 +122,14 @@ def plan_query(question: str, reports: list[ReportEntry]) -> QueryPlan:
         kind=_kind(text),
         year=int(m.group(1)) if (m := _YEAR.search(text)) else None,
     )
+
+
+def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list[str]:
+    stem = _STRICT_SUFFIX.sub("", mention)
+    words = [w for w in terms(stem) if len(w) >= 2]
+    if not words:
+        return []
+    return sorted(rid for rid, counts in untitled.items() if all(counts[w] >= UNTITLED_MIN_COUNT for w in words))
 
 
 def _kind(text: str) -> str | None:
