@@ -72,3 +72,13 @@ def test_kind_of_question(question, kind):
 
 def test_censored_characters_are_normalised_in_the_search_text():
     assert "党建" in plan_query("D建品牌怎么打造？", REPORTS).search_text
+
+
+def test_untitled_report_is_claimed_by_the_bureau_of_its_field():
+    from collections import Counter
+
+    untitled = {"id-2023年工作总结和2024年工作谋划": Counter({"农业": 9, "农村": 10, "教育": 0})}
+    claimed = plan_query("农业农村局明年的重点是什么？", REPORTS, untitled)
+    assert claimed.groups == [["id-2023年工作总结和2024年工作谋划"]] and not claimed.unknown_orgs
+    refused = plan_query("教育局明年的重点是什么？", REPORTS, untitled)
+    assert refused.groups == [] and refused.unknown_orgs == ["教育局"]
