@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.compose import compose
 from bot.followup import Conversation, Turn, carry_forward
 from bot.index import IndexReader, LoadedIndex
-from bot.llm import check_citations, condense, generate
+from bot.llm import check_citations, condense, generate, leaks_prompt
 from bot.prompts import Prompts
 from bot.query import QueryPlan, org_aliases, plan_query
 from bot.retrieve import Hit, retrieve
@@ -228,9 +228,13 @@ class Answerer:
             try:
                 raw = generate(self.llm, self.prompts, plan.question, hits, on_token)
                 checked = check_citations(raw, len(hits))
-                if checked.cited:
+                if leaks_prompt(raw, self.prompts):
+                    log.warning("LLM reply reproduced the prompt; answering extractively")
+                    notes.append("大模型的回答不可用，以下改为报告原文摘录。")
+                elif checked.cited:
                     return checked.text, checked.cited, True
-                notes.append("大模型的回答没有有效引用，以下改为报告原文摘录。")
+                else:
+                    notes.append("大模型的回答没有有效引用，以下改为报告原文摘录。")
             except Exception as exc:  # API errors, timeouts, malformed replies all end in the extractive answer
                 log.warning("LLM failed (%s); answering extractively", type(exc).__name__)
                 notes.append("大模型服务暂时不可用，以下为报告原文摘录。")

@@ -76,6 +76,15 @@ def check_citations(text: str, n_sources: int) -> Checked:
     return Checked(_MARKER.sub(keep, text).strip(), cited, dropped)
 
 
+def leaks_prompt(text: str, prompts: Prompts) -> bool:
+    """True when a reply reproduces our instructions or the source fences instead of answering."""
+    if "<source" in text or "</source>" in text:
+        return True
+    squashed = re.sub(r"\s+", "", text)
+    lines = [re.sub(r"\s+", "", line) for line in (prompts.answer_system + "\n" + prompts.answer_user).splitlines()]
+    return any(len(line) >= 12 and line in squashed for line in lines)
+
+
 def generate(
     llm: BaseChatModel,
     prompts: Prompts,
