@@ -7,6 +7,7 @@ import logging
 import secrets
 import signal
 import sys
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
@@ -140,23 +141,50 @@ def run_bot(services: Services, webhook_url: str | None = None, listen: str = "0
     try:
         if webhook_url:
             secret = services.settings.webhook_secret
-            app.run_webhook(
-                listen=listen,
-                port=port,
-                url_path="telegram",
-                webhook_url=webhook_url,
-                secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-                allowed_updates=Update.ALL_TYPES,
-            )
-            return 0
-        return asyncio.run(_poll(app))
+            token = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+            return asyncio.run(serve_webhook(app, webhook_url, listen, port, token))
+        return asyncio.run(poll(app))
     except InvalidToken:
         print("reportbot: error: Telegram rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return 1
 
 
-async def _poll(app: Application) -> int:
-    stop = asyncio.Event()
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (RuntimeError, ValueError):  # not the main thread (tests): the caller stops us
+            return
+
+
+async def serve_webhook(
+    app: Application, url: str, listen: str, port: int, secret: str, stop: asyncio.Event | None = None
+) -> int:
+    """Behind a load balancer: every replica serves the same URL; requests without the secret get 403."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    path = urlsplit(url).path.strip("/") or "telegram"
+    async with app:
+        await app.start()
+        await app.updater.start_webhook(  # type: ignore[union-attr]
+            listen=listen,
+            port=port,
+            url_path=path,
+            webhook_url=url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        log.info("reportbot is serving webhooks on %s:%s/%s", listen, port, path)
+        await stop.wait()
+        await app.updater.stop()  # type: ignore[union-attr]
+        await app.stop()
+    return 0
+
+
+async def poll(app: Application, stop: asyncio.Event | None = None) -> int:
+    """Long polling; a 409 Conflict (another poller on this token) ends it with exit code 1."""
+    stop = stop or asyncio.Event()
     conflict: list[Conflict] = []
 
     def on_error(exc: TelegramError) -> None:
@@ -166,10 +194,10 @@ async def _poll(app: Application) -> int:
         else:
             log.warning("polling error: %s", exc)
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    _stop_on_signals(stop)
     async with app:
+        if app.post_init is not None:  # Application.initialize() does not run it; only run_polling/run_webhook do
+            await app.post_init(app)
         await app.start()
         await app.updater.start_polling(error_callback=on_error, allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
         log.info("reportbot is polling; Ctrl-C to stop")
@@ -184,3 +212,6 @@ async def _poll(app: Application) -> int:
         )
         return 1
     return 0
+
+
+_poll = poll  # the name used before the webhook refactor
