@@ -46,15 +46,29 @@ def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable
             spans.append((cur_start, s))
             cur_start, cur_tokens = s, 0
         if n > max_tokens:
-            step = max(1, (e - s) * max_tokens // n)
-            for cut in range(s, e, step):
-                spans.append((cut, min(e, cut + step)))
+            spans.extend(_cut_sentence(text, s, e, max_tokens, count))
             cur_start, cur_tokens = e, 0
             continue
         cur_tokens += n
     if cur_start < end and text[cur_start:end].strip():
         spans.append((cur_start, end))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _cut_sentence(text: str, s: int, e: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
+    """Cut one over-long sentence by characters, each piece the longest that fits (token density varies)."""
+    spans: list[tuple[int, int]] = []
+    while s < e:
+        lo, hi = s + 1, e
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count(text[s:mid]) <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        spans.append((s, lo))
+        s = lo
+    return spans
 
 
 def block_of(segment: Segment) -> int:
@@ -87,6 +101,7 @@ def chunk_report(
         for depth in range(1, len(seg.path) + 1):
             lo, hi = spans.get(seg.path[:depth], (seg.start, seg.end))
             spans[seg.path[:depth]] = (min(lo, seg.start), max(hi, seg.end))
+    parents = {seg.path[:d] for seg in segments for d in range(1, len(seg.path))}
     pieces: list[tuple[tuple[str, ...], Segment, int, int]] = []
     done_upto = -1
     for seg in segments:
@@ -104,9 +119,10 @@ def chunk_report(
             lo, hi = spans[whole]
             pieces.append((whole, seg, lo, hi))
             done_upto = hi
-        elif seg.body:
+        elif seg.body or seg.path not in parents:  # a heading with nothing under it is its own text
             pieces.extend((seg.path, seg, s, e) for s, e in split_span(text, seg.start, seg.end, max_tokens, count))
     chunks: list[Chunk] = []
+    seen: dict[tuple[str, str], int] = {}
     for path, seg, s, e in pieces:
         while s < e and text[s].isspace():
             s += 1
@@ -120,7 +136,8 @@ def chunk_report(
         kind, year = classify(path)
         section = SEP.join(path)
         body = text[s:e]
-        digest = hashlib.sha1(f"{salt}\x1f{section}\x1f{len(chunks)}\x1f{body}".encode()).hexdigest()[:20]
+        repeat = seen[(section, body)] = seen.get((section, body), 0) + 1  # not the ordinal: edits elsewhere shift it
+        digest = hashlib.sha1(f"{salt}\x1f{section}\x1f{repeat}\x1f{body}".encode()).hexdigest()[:20]
         block_lo, block_hi = blocks.get(key, spans.get(key, (s, e)))
         chunks.append(
             Chunk(

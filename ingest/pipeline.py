@@ -17,7 +17,7 @@ from ingest.embed import CachedEmbeddings
 from ingest.errors import FileRejected
 from ingest.manifest import FileEntry, Manifest, ReportEntry
 from ingest.normalize import normalize_for_match
-from ingest.read import iter_files, read_text
+from ingest.read import check_file, iter_files, read_text
 from ingest.report import ParsedReport, parse_text
 from ingest.settings import IngestSettings
 from ingest.store import IndexStore, new_generation_id
@@ -124,14 +124,16 @@ def _ingest(
 
     parsed: dict[str, tuple[FileEntry, list[ParsedReport]]] = {}
     files = list(dict.fromkeys(iter_files(paths)))
+    if rebuild:  # re-read everything indexed, not only the paths named, so no old chunk or vector is carried over
+        named = {str(p.resolve()) for p in files if p.exists()}
+        files += [Path(k) for k in old_files if k not in named and Path(k).is_file()]
     bar = tqdm(files, desc="reading", unit="file", disable=not show_progress, leave=False)
     for n, path in enumerate(bar):
         key = str(path.resolve()) if path.exists() else str(path)
         if progress:
             progress("reading", n, len(files))
         try:
-            if not path.exists():
-                raise FileRejected(path, "no such file or folder")
+            check_file(path, max_bytes)
             sha = file_sha256(path)
             old = old_files.get(key)
             if old and old.sha256 == sha and not rebuild:
@@ -149,7 +151,8 @@ def _ingest(
             result.outcomes.append(FileOutcome(key, "failed", error=exc.reason))
         except (OSError, ValueError, RuntimeError, MemoryError) as exc:
             result.outcomes.append(FileOutcome(key, "failed", error=f"unexpected {type(exc).__name__}: {exc}"))
-    removed = [k for k in old_files if prune and not Path(k).exists()]
+    model_changed = current is not None and current.embedding != embedder.name
+    removed = [k for k in old_files if (prune or model_changed) and not Path(k).exists()]
     for key in removed:
         result.outcomes.append(FileOutcome(key, "removed", len(old_files[key].reports), old_files[key].chunks))
 

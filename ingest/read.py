@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 import zipfile
 from collections.abc import Iterator
@@ -26,22 +27,30 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_text(path: Path, max_bytes: int, max_pdf_pages: int = 2000) -> str:
-    """Return the file's text with LF line ends; raise FileRejected with a reason a person understands."""
+def check_file(path: Path, max_bytes: int) -> int:
+    """Refuse what must not be opened at all (missing, not a regular file, wrong type, too large); return the size."""
     if not path.exists():
         raise FileRejected(path, "no such file or folder")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise FileRejected(path, f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+    if not path.is_file():
+        raise FileRejected(path, "not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise FileRejected(
+            path, f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB); raise REPORTBOT_MAX_FILE_MB"
+        )
+    if size == 0:
+        raise FileRejected(path, "empty file")
+    return size
+
+
+def read_text(path: Path, max_bytes: int, max_pdf_pages: int = 2000) -> str:
+    """Return the file's text with LF line ends; raise FileRejected with a reason a person understands."""
+    suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise FileRejected(
-                path,
-                f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB); raise REPORTBOT_MAX_FILE_MB",
-            )
-        if size == 0:
-            raise FileRejected(path, "empty file")
+        check_file(path, max_bytes)
         if suffix == ".docx":
             text = _read_docx(path, max_bytes)
         elif suffix == ".pdf":
@@ -137,6 +146,16 @@ def _read_docx(path: Path, max_bytes: int) -> str:
 
 def _read_pdf(path: Path, max_pages: int) -> str:
     """Text layer only; hard-wrapped lines are rejoined unless a sentence or heading ends them."""
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # its warnings name no file; what matters becomes a FileRejected
+    try:
+        return _read_pdf_pages(path, max_pages)
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _read_pdf_pages(path: Path, max_pages: int) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

@@ -52,9 +52,10 @@ def split_reports(text: str, fallback_title: str) -> list[RawReport]:
         reports.append(RawReport(fallback_title, preface, 0))
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        body = "\n".join(lines[start + 1 : end]).strip("\n")
+        raw_body = "\n".join(lines[start + 1 : end])
+        body = raw_body.strip("\n")
         if body.strip():
-            body_offset = offsets[start + 1] if start + 1 < len(lines) else offsets[start]
+            body_offset = offsets[start + 1] + len(raw_body) - len(raw_body.lstrip("\n"))
             reports.append(RawReport(lines[start].strip().rstrip("。"), body, body_offset))
     return reports
 

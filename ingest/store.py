@@ -38,8 +38,11 @@ def chroma_settings() -> ChromaSettings:
 
 
 def new_generation_id() -> str:
-    """Sortable by creation time; random tail so two machines never collide."""
-    return time.strftime("g%Y%m%dt%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    """Sortable by creation time (to the microsecond: `collect` keeps the live one's predecessor by order);
+    random tail so two machines never collide."""
+    now = time.time_ns()
+    stamp = time.strftime("g%Y%m%dt%H%M%S", time.gmtime(now // 10**9)) + f"{now // 1000 % 10**6:06d}"
+    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 class IndexStore(ABC):
