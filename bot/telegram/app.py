@@ -135,8 +135,10 @@ async def _post_init(app: Application) -> None:
 
 def run_bot(services: Services, webhook_url: str | None = None, listen: str = "0.0.0.0", port: int = 8443) -> int:
     """Run until interrupted; exit 1 with one clear line when another poller holds the token."""
+    bot_token = services.settings.telegram_bot_token
+    # before building: the Bot logs its API URLs, token included, at DEBUG as soon as it is constructed
+    install_redaction(bot_token.get_secret_value() if bot_token else "")
     app = build_application(services)
-    install_redaction(services.settings.telegram_bot_token.get_secret_value())  # type: ignore[union-attr]
     logging.getLogger().setLevel(logging.INFO)
     try:
         if webhook_url:
@@ -146,6 +148,9 @@ def run_bot(services: Services, webhook_url: str | None = None, listen: str = "0
         return asyncio.run(poll(app))
     except InvalidToken:
         print("reportbot: error: Telegram rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 1
+    except TelegramError as exc:
+        print(f"reportbot: error: Telegram refused: {exc}", file=sys.stderr)
         return 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -24,6 +25,18 @@ def free_port() -> int:
 
 
 def post(url: str, update: dict, secret: str | None) -> int:
+    """POST as Telegram would; the listener may still be coming up right after setWebhook."""
+    for _ in range(100):
+        try:
+            return _post(url, update, secret)
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ConnectionRefusedError):
+                raise
+            time.sleep(0.1)
+    raise AssertionError("webhook listener never came up")
+
+
+def _post(url: str, update: dict, secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -47,7 +60,8 @@ def test_webhook_answers_only_requests_with_the_secret(corpus_services, make_set
         services = Services(settings)
         app = build_application(services)
         port = free_port()
-        url = f"http://127.0.0.1:{port}/hook"
+        url = "https://bot.example.test/hook"  # the load balancer's public URL; it forwards to our port
+        local = f"http://127.0.0.1:{port}/hook"
 
         async def scenario() -> None:
             stop = asyncio.Event()
@@ -56,9 +70,9 @@ def test_webhook_answers_only_requests_with_the_secret(corpus_services, make_set
             hook = tg.calls_of("setWebhook")[-1].params
             assert hook["url"] == url and hook["secret_token"] == "s3cret-token"
             update = tg.push_message(5001, "粮食局明年打算新建哪些粮库？", user_id=5001)
-            assert await asyncio.to_thread(post, url, update, "wrong") == 403
-            assert await asyncio.to_thread(post, url, update, None) == 403
-            assert await asyncio.to_thread(post, url, update, "s3cret-token") == 200
+            assert await asyncio.to_thread(post, local, update, "wrong") == 403
+            assert await asyncio.to_thread(post, local, update, None) == 403
+            assert await asyncio.to_thread(post, local, update, "s3cret-token") == 200
             await tg.wait_for_async(lambda calls: any(c.method == "sendMessage" and "来源" in str(c.params.get("text")) for c in calls), timeout=60)
             stop.set()
             assert await server == 0
