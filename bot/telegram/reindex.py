@@ -57,6 +57,7 @@ class Reindexer:
                 self.services.settings,
                 self.services.store,
                 embeddings,
+                prune=True,
                 show_progress=False,
                 progress=lambda stage, done, total: setattr(self, "_progress", (stage, done, total)),
             )
