@@ -9,7 +9,6 @@ from langchain_core.embeddings import Embeddings
 
 from bot.index import ChunkRecord, LoadedIndex
 from bot.query import QueryPlan
-from ingest.normalize import normalize_for_match
 from ingest.terms import terms
 
 RRF_K = 60
@@ -84,11 +83,3 @@ def _dense(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids
         if pos is not None:
             out[pos] = 1.0 - float(dist)
     return out
-
-
-def best_similarity(hits: list[Hit]) -> float:
-    return max((h.dense for h in hits), default=0.0)
-
-
-def normalized(text: str) -> str:
-    return normalize_for_match(text)
