@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         print(f"reportbot: error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 1
-    services = Services(settings)
+    services = Services(settings, serving=args.command != "ingest")
     commands: dict[str, Callable[[argparse.Namespace, Services, Console], int]] = {
         "ingest": cmd_ingest,
         "status": cmd_status,

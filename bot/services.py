@@ -16,7 +16,11 @@ from ingest.store import IndexStore, open_store
 
 @dataclass
 class Services:
+    """`serving` processes embed one short question at a time: one CPU thread answers fastest and never
+    fights the other requests for cores (measured in bench/README.md); an ingest uses every core."""
+
     settings: Settings
+    serving: bool = True
     _store: IndexStore | None = field(default=None, repr=False)
 
     @property
@@ -42,7 +46,8 @@ class Services:
         """A separate embedder for an ingest inside a serving process, so queries don't queue behind it."""
         s = self.settings
         key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-        inner = build_embeddings(s.embedding, s.embedding_threads, s.embedding_batch, key, s.openai_base_url)
+        threads = s.embedding_threads or (1 if self.serving else 0)
+        inner = build_embeddings(s.embedding, threads, s.embedding_batch, key, s.openai_base_url)
         return CachedEmbeddings(inner, s.embed_cache_path)
 
     def answerer(self) -> Answerer:

@@ -103,7 +103,7 @@ def services(make_settings: Callable[..., Settings]) -> Iterator[Services]:
 def corpus_services(tmp_path_factory: pytest.TempPathFactory, compilation: Path, embed_cache: Path) -> Iterator[Services]:
     """A real embedded index of the shared compilation, built once per test session."""
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus") / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
-    svc = Services(settings)
+    svc = Services(settings, serving=False)
     result = run_ingest([compilation], settings, svc.store, svc.embeddings, show_progress=False)
     assert not result.failed
     yield svc
