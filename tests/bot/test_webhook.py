@@ -9,8 +9,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 from bot.services import Services
 from bot.telegram.app import build_application, serve_webhook
 from tests.fakes.telegram_server import FakeTelegramServer
