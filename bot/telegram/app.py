@@ -27,6 +27,7 @@ from bot.telegram import handlers as h
 from bot.telegram.access import Access, RateLimiter
 from bot.telegram.reindex import Reindexer
 from bot.telegram.state import BotState
+from ingest.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ async def _post_init(app: Application) -> None:
         )
     try:
         await asyncio.to_thread(state.answerer.reader.current)
-    except (NoIndex, IndexMismatch) as exc:
+    except (NoIndex, IndexMismatch, StoreUnavailable) as exc:
         log.warning("%s", exc)
 
 

@@ -22,6 +22,7 @@ from ingest.read import SUPPORTED
 from ingest.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+UNAVAILABLE = "索引服务暂时不可用，请稍后再试。"
 MAX_UPLOAD = 20 * 1024 * 1024
 HELP = (
     "我根据已导入的工作总结和工作计划回答问题，每个要点都标注出处 [n]，点“原文”按钮可看整节原文。\n"
@@ -82,9 +83,12 @@ async def reports_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if state is None or update.effective_message is None:
         return
     try:
-        reports = state.answerer.reports()
+        reports = await asyncio.to_thread(state.answerer.reports)
     except NoIndex:
         await update.effective_message.reply_text("还没有导入任何报告。")
+        return
+    except (StoreUnavailable, IndexMismatch):
+        await update.effective_message.reply_text(UNAVAILABLE)
         return
     lines = [f"{i}. {html.escape(r.title)}（{r.chunks} 个片段）" for i, r in enumerate(reports, 1)]
     await send_html(update.effective_message, f"<b>已导入 {len(reports)} 篇报告</b>\n" + "\n".join(lines))
@@ -164,7 +168,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
         return
     except (StoreUnavailable, IndexMismatch) as exc:
         log.error("index unavailable: %s", exc)
-        await message.reply_text("索引服务暂时不可用，请稍后再试。")
+        await message.reply_text(UNAVAILABLE)
         return
     finally:
         done.set()
@@ -263,7 +267,11 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _send_section(message: Message, state: BotState, chunk_id: str) -> None:
-    section = await asyncio.to_thread(state.answerer.source, chunk_id)
+    try:
+        section = await asyncio.to_thread(state.answerer.source, chunk_id)
+    except (NoIndex, StoreUnavailable, IndexMismatch):
+        await message.reply_text(UNAVAILABLE)
+        return
     if section is None:
         await message.reply_text("这个来源已不在当前索引中（报告可能已更新），请重新提问。")
         return
@@ -305,7 +313,11 @@ async def status_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     state = await _admit(update, context, admin=True)
     if state is None or update.effective_message is None:
         return
-    manifest = await asyncio.to_thread(state.services.store.read_manifest)
+    try:
+        manifest = await asyncio.to_thread(state.services.store.read_manifest)
+    except StoreUnavailable:
+        await update.effective_message.reply_text(UNAVAILABLE)
+        return
     running = "（正在重建索引）" if context.bot_data["reindexer"].running else ""
     if manifest is None:
         text = f"还没有索引。{running}"

@@ -226,10 +226,6 @@ def test_chroma_server_outage_and_recovery(tmp_path, chroma_server, compilation,
     _no_apologies(tg)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: /status and /reports let StoreUnavailable reach the error handler (handlers.py:306 and :85)",
-)
 def test_admin_commands_during_chroma_outage(tmp_path, chroma_server, compilation, embed_cache):
     async def scenario(tg: FakeTelegramServer) -> None:
         await tg.wait_for_async(lambda calls: any(c.method == "getUpdates" for c in calls), timeout=WAIT)
@@ -242,10 +238,6 @@ def test_admin_commands_during_chroma_outage(tmp_path, chroma_server, compilatio
     _with_server_bot(tmp_path, chroma_server, compilation, embed_cache, scenario)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _post_init (app.py:131) catches NoIndex/IndexMismatch but not StoreUnavailable, so the bot dies",
-)
 def test_bot_starts_while_chroma_is_down(tmp_path, chroma_server, compilation, embed_cache):
     with FakeTelegramServer(token=TOKEN) as tg:
         settings = _server_settings(tmp_path, tg, chroma_server.port, embed_cache)
