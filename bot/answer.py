@@ -17,7 +17,7 @@ from bot.followup import Conversation, Turn, carry_forward
 from bot.index import IndexReader, LoadedIndex
 from bot.llm import check_citations, condense, generate, leaks_prompt
 from bot.prompts import Prompts
-from bot.query import QueryPlan, org_aliases, plan_query
+from bot.query import QueryPlan, plan_query
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.manifest import ReportEntry
@@ -174,7 +174,7 @@ class Answerer:
                 notes=notes,
             )
         hits = retrieve(index, self.embedder, plan, k)
-        ignore = self._org_terms(reports)
+        ignore = index.org_terms
         if not self._relevant(hits, plan, index, ignore):
             return Answer(question, False, self._not_found(index, hits), self._sources(hits), notes=notes)
         sources = self._sources(hits)
@@ -257,14 +257,6 @@ class Answerer:
             )
             for n, h in enumerate(hits, start=1)
         ]
-
-    @staticmethod
-    def _org_terms(reports: list[ReportEntry]) -> set[str]:
-        out: set[str] = set()
-        for r in reports:
-            for alias in org_aliases(r.org):
-                out.update(terms(alias))
-        return out
 
     def source(self, ref: str) -> SectionText | None:
         """The whole original section a citation points into."""

@@ -14,8 +14,10 @@ from functools import cached_property
 from typing import Any
 
 from bot.lexical import BM25
+from bot.query import org_aliases
 from ingest.manifest import Manifest, ReportEntry
 from ingest.store import IndexStore, StoreUnavailable
+from ingest.terms import terms
 
 _PAGE = 5000
 
@@ -66,6 +68,15 @@ class LoadedIndex:
             if rec.report_id in counts:
                 counts[rec.report_id].update(rec.terms)
         return counts
+
+    @cached_property
+    def org_terms(self) -> set[str]:
+        """Words of the bureaus' names: they select reports, so they say nothing about which sentence answers."""
+        out: set[str] = set()
+        for report in self.manifest.reports:
+            for alias in org_aliases(report.org):
+                out.update(terms(alias))
+        return out
 
     def report_text(self, report_id: str) -> str:
         got = self.reports_col.get(ids=[report_id], include=["documents"])
