@@ -26,6 +26,8 @@ from ingest.tokens import load_encoding
 
 Progress = Callable[[str, int, int], None]
 _COPY_BATCH = 1000
+# One add per report cost ~0.1-0.7 s each in embedded Chroma: 13 min for the 1,100 reports of the 100x corpus.
+_REPORT_BATCH = 64
 
 
 class IngestBusy(RuntimeError):
@@ -251,26 +253,29 @@ def _write_new(
         if progress:
             progress("embedding", i + len(part), len(work))
     bar.close()
-    for _, reports in parsed.values():
-        for report in reports:
-            entry = ReportEntry(
-                report_id=report.report_id,
-                title=report.title,
-                file=report.file,
-                org=report.facts.org,
-                sections=report.sections,
-                chunks=len(report.chunks),
-                year=report.facts.year,
-                plan_year=report.facts.plan_year,
-                kind=report.facts.kind,
+    reports = [report for _, file_reports in parsed.values() for report in file_reports]
+    for i in range(0, len(reports), _REPORT_BATCH):
+        part = reports[i : i + _REPORT_BATCH]
+        reports_col.add(
+            ids=[r.report_id for r in part],
+            embeddings=[[0.0]] * len(part),
+            documents=[r.text for r in part],
+            metadatas=[{"file": r.file, "title": r.title} for r in part],
+        )
+        entries.extend(
+            ReportEntry(
+                report_id=r.report_id,
+                title=r.title,
+                file=r.file,
+                org=r.facts.org,
+                sections=r.sections,
+                chunks=len(r.chunks),
+                year=r.facts.year,
+                plan_year=r.facts.plan_year,
+                kind=r.facts.kind,
             )
-            reports_col.add(
-                ids=[report.report_id],
-                embeddings=[[0.0]],
-                documents=[report.text],
-                metadatas=[{"file": report.file, "title": report.title}],
-            )
-            entries.append(entry)
+            for r in part
+        )
     return entries
 
 
