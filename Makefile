@@ -4,6 +4,6 @@ install:
 test:
 	.venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check bot ingest
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 bench:
 	.venv/bin/python -m bench.run_all

@@ -20,7 +20,7 @@ from ingest.normalize import normalize_for_match
 from ingest.read import check_file, iter_files, read_text
 from ingest.report import ParsedReport, parse_text
 from ingest.settings import IngestSettings
-from ingest.store import IndexStore, new_generation_id
+from ingest.store import IndexStore, WriterBusy, new_generation_id
 from ingest.terms import terms
 from ingest.tokens import load_encoding
 
@@ -84,7 +84,8 @@ def run_ingest(
     show_progress: bool = True,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Take the writer lock, recover from any earlier crash, then ingest; raise IngestBusy if locked."""
+    """Take the writer lock (and the server's lease), recover from any earlier crash, then ingest; raise IngestBusy if
+    another ingest holds either."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.data_dir / "ingest.lock"))
     try:
@@ -92,8 +93,11 @@ def run_ingest(
     except Timeout:
         raise IngestBusy("another ingest is running; try again when it has finished") from None
     try:
-        store.collect()
-        return _ingest(list(paths), settings, store, embedder, prune, rebuild, show_progress, progress)
+        with store.writer():
+            store.collect()
+            return _ingest(list(paths), settings, store, embedder, prune, rebuild, show_progress, progress)
+    except WriterBusy as exc:
+        raise IngestBusy(f"{exc}; try again when it has finished") from None
     finally:
         lock.release()
 
@@ -192,6 +196,9 @@ def _build_generation(
             kept_reports = [r for r in current.reports if r.file in kept]
         new_reports = _write_new(chunks_col, reports_col, parsed, embedder, show_progress, progress)
         store.seal(generation)
+        latest = store.read_manifest()
+        if (latest.generation if latest else None) != (current.generation if current else None):
+            raise RuntimeError("another ingest published a new index while this one ran; run this one again")
         manifest = Manifest(
             generation=generation,
             embedding=embedder.name,

@@ -10,9 +10,12 @@ import contextlib
 import os
 import secrets
 import shutil
+import socket
 import sqlite3
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +29,16 @@ from ingest.settings import IngestSettings
 
 CHUNKS = "chunks"
 REPORTS = "reports"
+_WRITER = "writer"
 _HNSW = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 200}}
 
 
 class StoreUnavailable(RuntimeError):
     """The vector store can't be reached right now (a server down, a data dir gone)."""
+
+
+class WriterBusy(RuntimeError):
+    """Another process is writing this store; the message says who and since when."""
 
 
 def chroma_settings() -> ChromaSettings:
@@ -75,6 +83,11 @@ class IndexStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """Exclusive writing among processes on other machines; on one machine the ingest's file lock does it."""
+        yield
 
     def collect(self, keep: int = 2) -> list[str]:
         """Drop unpublished and superseded generations, keeping the live one and its predecessor for readers."""
@@ -175,10 +188,65 @@ class EmbeddedStore(IndexStore):
 class ServerStore(IndexStore):
     """Collections `<prefix>-<gen>-chunks|reports` on a Chroma server; the pointer is a record in `<prefix>-meta`."""
 
+    lease_seconds = 120.0
+
     def __init__(self, client: ClientAPI, prefix: str, description: str) -> None:
         self.client = client
         self.prefix = prefix
         self.description = description
+
+    def _holder(self) -> dict[str, Any] | None:
+        got = self._call(lambda: self._meta().get(ids=[_WRITER], include=["metadatas"]))
+        metas = got.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else None
+
+    def _claim(self, me: str, since: str) -> None:
+        self._call(
+            lambda: self._meta().upsert(
+                ids=[_WRITER],
+                embeddings=[[0.0]],
+                documents=[""],
+                metadatas=[{"holder": me, "since": since, "expires": time.time() + self.lease_seconds}],
+            )
+        )
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """A lease record in `<prefix>-meta`, renewed while the ingest runs.
+
+        Bots on several machines (a /reindex reaching any webhook replica) and the CLI share one server, so
+        a local file lock can't keep them apart. Chroma has no compare-and-set: a claim is read back after
+        a pause, and the ingest checks the live generation again before it publishes.
+        """
+        me = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
+        held = self._holder()
+        if held and held.get("holder") != me and float(held.get("expires", 0)) > time.time():
+            raise WriterBusy(f"another ingest ({held.get('holder')}, since {held.get('since')}) is writing this index")
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        self._claim(me, since)
+        time.sleep(0.2)
+        held = self._holder()
+        if not held or held.get("holder") != me:
+            raise WriterBusy(f"another ingest ({held.get('holder') if held else 'unknown'}) claimed this index first")
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(max(self.lease_seconds / 4, 0.5)):
+                with contextlib.suppress(Exception):
+                    current = self._holder()
+                    if current and current.get("holder") == me:
+                        self._claim(me, since)
+
+        thread = threading.Thread(target=renew, name="reportbot-writer-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            with contextlib.suppress(Exception):
+                if (self._holder() or {}).get("holder") == me:
+                    self._call(lambda: self._meta().delete(ids=[_WRITER]))
 
     def _meta(self) -> Collection:
         return self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)

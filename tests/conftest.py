@@ -100,7 +100,9 @@ def services(make_settings: Callable[..., Settings]) -> Iterator[Services]:
 
 
 @pytest.fixture(scope="session")
-def corpus_services(tmp_path_factory: pytest.TempPathFactory, compilation: Path, embed_cache: Path) -> Iterator[Services]:
+def corpus_services(
+    tmp_path_factory: pytest.TempPathFactory, compilation: Path, embed_cache: Path
+) -> Iterator[Services]:
     """A real embedded index of the shared compilation, built once per test session."""
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus") / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
     svc = Services(settings, serving=False)

@@ -20,7 +20,13 @@ def run(corpus_services, tmp_path_factory):
 
     def call(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True, input=stdin, timeout=120
+            [sys.executable, "-m", "bot", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=120,
         )
 
     return call
@@ -88,7 +94,14 @@ def test_chat_follow_up(run):
 def test_no_index_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTBOT_")}
     env["REPORTBOT_DATA_DIR"] = str(tmp_path / "empty")
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "粮食局"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "粮食局"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 1
     assert "reportbot ingest" in out.stderr and "Traceback" not in out.stderr
 
@@ -100,8 +113,22 @@ def test_readme_quick_start_questions_answer(tmp_path, embed_cache):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTBOT_")}
     env["REPORTBOT_DATA_DIR"] = str(tmp_path / "data")
     env["REPORTBOT_EMBED_CACHE"] = str(embed_cache)
-    ingest = subprocess.run([sys.executable, "-m", "bot", "ingest", str(examples)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    ingest = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", str(examples)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ingest.returncode == 0, ingest.stderr
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "交通运输局明年计划新建哪些公路？"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "交通运输局明年计划新建哪些公路？"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     record = json.loads(out.stdout)
     assert record["found"] and record["sources"][0]["report"].startswith("交通运输局")

@@ -12,7 +12,23 @@ from ingest.terms import terms
 
 
 def record(cid: str, text: str, start: int, report: str = "粮食局2023年工作总结") -> ChunkRecord:
-    return ChunkRecord(cid, text, "r1", report, "粮食局", "f.txt", "一、总结", "一、总结", start, start + len(text), 0, 0, "总结", 2023, tuple(terms(text)))
+    return ChunkRecord(
+        cid,
+        text,
+        "r1",
+        report,
+        "粮食局",
+        "f.txt",
+        "一、总结",
+        "一、总结",
+        start,
+        start + len(text),
+        0,
+        0,
+        "总结",
+        2023,
+        tuple(terms(text)),
+    )
 
 
 def test_sentences_keep_their_offsets():

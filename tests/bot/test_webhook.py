@@ -71,7 +71,10 @@ def test_webhook_answers_only_requests_with_the_secret(corpus_services, make_set
             assert await asyncio.to_thread(post, local, update, "wrong") == 403
             assert await asyncio.to_thread(post, local, update, None) == 403
             assert await asyncio.to_thread(post, local, update, "s3cret-token") == 200
-            await tg.wait_for_async(lambda calls: any(c.method == "sendMessage" and "来源" in str(c.params.get("text")) for c in calls), timeout=60)
+            await tg.wait_for_async(
+                lambda calls: any(c.method == "sendMessage" and "来源" in str(c.params.get("text")) for c in calls),
+                timeout=60,
+            )
             stop.set()
             assert await server == 0
 

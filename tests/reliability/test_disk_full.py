@@ -18,7 +18,12 @@ def _small_disk() -> None:
 def test_disk_full_during_ingest_keeps_the_previous_index(tmp_path, shared_dir, compilation, embed_cache):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPORTBOT_", "CHROMA_", "OPENAI_"))}
     env.update(REPORTBOT_DATA_DIR=str(tmp_path / "data"), REPORTBOT_EMBED_CACHE=str(embed_cache))
-    run = lambda *a, **kw: subprocess.run([sys.executable, "-m", "bot", *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, **kw)  # noqa: E731
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+
     assert run("ingest", str(shared_dir / "corpus" / "extra")).returncode == 0
     before = json.loads(run("status", "--json").stdout)
 

@@ -59,15 +59,23 @@ def test_zip_bomb_named_docx(services, good, tmp_path):
 def docx_with(tmp_path: Path, name: str, document_xml: bytes) -> Path:
     path = tmp_path / name
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+        )
         z.writestr("word/document.xml", document_xml)
     return path
 
 
 def test_deeply_nested_and_malformed_docx_xml(services, good, tmp_path):
     ns = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    nested = b"<w:document " + ns + b"><w:body>" + b"<w:sdt>" * 200_000 + b"</w:sdt>" * 200_000 + b"</w:body></w:document>"
+    nested = (
+        b"<w:document " + ns + b"><w:body>" + b"<w:sdt>" * 200_000 + b"</w:sdt>" * 200_000 + b"</w:body></w:document>"
+    )
     deep = docx_with(tmp_path, "deep.docx", nested)
     broken = docx_with(tmp_path, "broken.docx", b"<w:document " + ns + b"><w:body><w:p><w:t>unclosed")
     result, seconds = ingest(services, good, deep, broken)

@@ -17,7 +17,9 @@ KILLS = 6
 
 
 def cli(env, cwd, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_repeated_sigkill_then_recovery(tmp_path, compilation, embed_cache):
@@ -39,8 +41,13 @@ def test_repeated_sigkill_then_recovery(tmp_path, compilation, embed_cache):
             + "各项工作有序推进。" * rng.randint(50, 400),
             encoding="utf-8",
         )
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "ingest", str(reports)], env=env, cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "ingest", str(reports)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

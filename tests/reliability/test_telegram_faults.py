@@ -90,7 +90,9 @@ def _wait(predicate: Callable[[], object], timeout: float, what: str, proc: subp
     deadline = time.monotonic() + timeout
     while not predicate():
         if proc.poll() is not None:
-            raise AssertionError(f"the bot exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"the bot exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}"
+            )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
         time.sleep(0.05)
@@ -110,7 +112,9 @@ def test_sigkill_during_reindex_then_restart(tmp_path, corpus_services, compilat
     generations_before = set(os.listdir(data_dir / "generations"))
     log = tmp_path / "bot.log"
     with FakeTelegramServer(token=TOKEN) as tg:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REPORTBOT_", "CHROMA_", "OPENAI_", "TELEGRAM_"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("REPORTBOT_", "CHROMA_", "OPENAI_", "TELEGRAM_"))
+        }
         env.update(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_BASE_URL=tg.base_url,

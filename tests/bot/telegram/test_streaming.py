@@ -13,7 +13,9 @@ PIECES = ["明年", "将开展", "政策性粮油库存检查、", "粮食购销
 
 def test_llm_answer_streams_by_editing_one_message(bot_settings, open_services, tg):
     with FakeOpenAIServer(reply=PIECES, stream_delay=0.5) as llm:
-        settings = bot_settings(openai_api_key="test-key", openai_base_url=llm.base_url, llm_model="m", llm_timeout=20, llm_retries=0)
+        settings = bot_settings(
+            openai_api_key="test-key", openai_base_url=llm.base_url, llm_model="m", llm_timeout=20, llm_retries=0
+        )
         app = build_application(open_services(settings))
 
         async def scenario(app):
