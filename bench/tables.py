@@ -210,6 +210,54 @@ def memory() -> str:
     return "\n\n".join(parts)
 
 
+def builds() -> str:
+    d = _load("latency")
+    if d is None or not d.get("builds"):
+        return "_no index builds recorded._"
+    rows = [
+        [
+            b["store"],
+            f"{b['scale']}×",
+            b["files"],
+            b["reports"],
+            b["chunks"],
+            b["newly_embedded"],
+            "rebuild" if b.get("rebuilt_for_new_ingest_code") else ("ingest" if b["published"] else "unchanged"),
+            b["seconds"],
+        ]
+        for b in d["builds"]
+    ]
+    return _table(["store", "scale", "files", "reports", "chunks", "embedded now", "kind", "seconds"], rows)
+
+
+def report_writes() -> str:
+    d = _load("report_writes")
+    if d is None:
+        return "_report_writes: not run yet._"
+    rows = [
+        [
+            f"{r['scale']}×",
+            r["reports"],
+            r["chars"],
+            r["one_add_per_report_s"],
+            r[f"batches_of_{d['batch']}_s"],
+            r["ms_per_report_one_by_one"],
+            f"{r['speedup']}×",
+        ]
+        for r in d["table"]
+    ]
+    head = [
+        "scale",
+        "reports",
+        "characters",
+        "one add per report, s",
+        f"adds of {d['batch']}, s",
+        "ms per report",
+        "speed-up",
+    ]
+    return "\n\n".join([_table(head, rows), _machine(d)])
+
+
 def render() -> str:
     return "\n\n".join(
         [
@@ -223,6 +271,10 @@ def render() -> str:
             "![latency](latency.png)",
             "### Memory (`python -m bench.memory`)",
             memory(),
+            "### Index builds from the embedding cache (recorded by `python -m bench.latency`)",
+            builds(),
+            "### Report-text writes (`python -m bench.report_writes`)",
+            report_writes(),
             END,
         ]
     )

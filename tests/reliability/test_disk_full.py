@@ -8,6 +8,7 @@ import resource
 import signal
 import subprocess
 import sys
+from typing import Any
 
 
 def _small_disk() -> None:
@@ -19,9 +20,9 @@ def test_disk_full_during_ingest_keeps_the_previous_index(tmp_path, shared_dir, 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPORTBOT_", "CHROMA_", "OPENAI_"))}
     env.update(REPORTBOT_DATA_DIR=str(tmp_path / "data"), REPORTBOT_EMBED_CACHE=str(embed_cache))
 
-    def run(*a: str) -> subprocess.CompletedProcess[str]:
+    def run(*a: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "bot", *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, **kw
         )
 
     assert run("ingest", str(shared_dir / "corpus" / "extra")).returncode == 0
