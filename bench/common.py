@@ -25,6 +25,7 @@ SHARED = Path(os.environ.get("REPORTBOT_BENCH_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus" / "bureau-reports-2023.txt"
 DEV = SHARED / "eval" / "dev.jsonl"
 OFFTOPIC = BENCH / "offtopic.jsonl"
+MORE = BENCH / "questions-more.jsonl"  # ours, written after the dev set; see bench/README.md
 EMBED_CACHE = CACHE / "embed-cache.sqlite"
 
 # 99 synthetic county names (two characters + 县), one per copy of the compilation beyond the original.

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import CORPUS, DEV, EMBED_CACHE, OFFTOPIC, bench_settings, log, write_result
+from bench.common import CORPUS, DEV, EMBED_CACHE, MORE, OFFTOPIC, bench_settings, log, write_result
 
 K = 5
 RRF_K = 60
@@ -128,7 +128,7 @@ def ours(data_dir: Path) -> dict[str, Any]:
         chunks = sum(f.chunks for f in result.manifest.files.values()) if result.manifest else 0
         answerer = services.answerer()
         out: dict[str, Any] = {"chunks": chunks, "chunk_tokens": settings.chunk_tokens}
-        for name, path in (("dev", DEV), ("offtopic", OFFTOPIC)):
+        for name, path in (("dev", DEV), ("more", MORE), ("offtopic", OFFTOPIC)):
             records_path = data_dir / f"{name}-answers.jsonl"
             summary = run_eval(answerer, path, K, records_path).summary()
             records = [json.loads(line) for line in records_path.read_text(encoding="utf-8").splitlines()]
@@ -161,6 +161,9 @@ def main() -> None:
     questions = [q for q in read_questions(DEV) if q.get("answerable", True)]
     log(f"naive recipe on {len(questions)} answerable dev questions")
     naive_result = naive(questions)
+    more_questions = [q for q in read_questions(MORE) if q.get("answerable", True)]
+    log(f"naive recipe on {len(more_questions)} answerable questions of {MORE.name}")
+    naive_more = naive(more_questions)
     log("ours: fresh index + Answerer")
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         ours_result = ours(Path(tmp))
@@ -185,11 +188,23 @@ def main() -> None:
             **naive_result["rrf_lcut"],
         },
     ]
+    more = ours_result["more"]["summary"]
+    table_more = [
+        {
+            "system": "ours (structure chunks + plan + hybrid, Answerer)",
+            **{k: more[k] for k in ("hit@1", "hit@5", "mrr")},
+        },
+        {"system": "naive dense", **naive_more["dense"]},
+        {"system": "naive RRF (dense + BM25 ingest.terms, k=60)", **naive_more["rrf"]},
+    ]
     path = write_result(
         "quality",
         {
             "benchmark": "quality",
             "dev_answerable": len(questions),
+            "more_answerable": len(more_questions),
+            "table_more": table_more,
+            "naive_more": naive_more,
             "k": K,
             "table": table,
             "issue_quoted_naive_rrf": ISSUE_QUOTED_NAIVE_RRF,

@@ -44,10 +44,21 @@ def quality() -> str:
     dev = d["ours"]["dev"]["summary"]
     off = d["ours"]["offtopic"]
     answered = [r["id"] for r in off["per_question"] if r["found"]]
+    more = []
+    if d.get("table_more"):
+        more = [
+            f"`bench/questions-more.jsonl` (ours, written after the dev set: {d['more_answerable']} answerable, "
+            f"{d['ours']['more']['summary']['refused_unanswerable']} unanswerable refused):",
+            _table(
+                ["system", "hit@1", "hit@5", "MRR@5"],
+                [[r["system"], r["hit@1"], r["hit@5"], r["mrr"]] for r in d["table_more"]],
+            ),
+        ]
     return "\n\n".join(
         [
             f"Dev set: {d['dev_answerable']} answerable questions, k = {d['k']}.",
             _table(["system", "chunks", "hit@1", "hit@5", "MRR@5"], rows),
+            *more,
             f"Refusals (ours): dev unanswerable refused {dev['refused_unanswerable']}; "
             f"bench/offtopic.jsonl refused {off['summary']['refused_unanswerable']}"
             + (f" (answered: {', '.join(answered)})." if answered else "."),

@@ -203,7 +203,10 @@ class Answerer:
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_text, hits, index, ignore)
         if best >= s.min_score:
-            return coverage > 0 or best >= s.min_score_uncovered
+            if coverage > 0 or best >= s.min_score_uncovered:
+                return True
+            # "统计局有哪些不足" names a report and a part of it (its problems, its plan): that part answers it
+            return bool(plan.groups and plan.kind and hits[0].record.kind == plan.kind)
         return best >= s.min_score_lexical and coverage >= s.min_coverage
 
     def _not_found(self, index: LoadedIndex, hits: list[Hit]) -> str:
@@ -238,7 +241,9 @@ class Answerer:
             except Exception as exc:  # API errors, timeouts, malformed replies all end in the extractive answer
                 log.warning("LLM failed (%s); answering extractively", type(exc).__name__)
                 notes.append("大模型服务暂时不可用，以下为报告原文摘录。")
-        text, cited = compose(plan.search_text, hits, index.bm25, self.settings.answer_chars, ignore)
+        text, cited = compose(
+            plan.search_text, hits, index.bm25, self.settings.answer_chars, ignore, across=plan.across
+        )
         if not cited:
             text, cited = f"据《{hits[0].record.report}》：{hits[0].record.text[:200]}[1]", {1}
         return text, cited, False

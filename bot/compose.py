@@ -61,6 +61,32 @@ def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, i
     return _extend(chosen, scored, used, max_chars, seen)
 
 
+def pick_per_report(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> list[Picked]:
+    """For "哪些单位…": each report's most telling sentence, reports in rank order, so the answer is a roll call."""
+    q_terms = {t for t in terms(question) if t not in ignore}
+    weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
+    best: dict[tuple[str, bool], Picked] = {}
+    for i, hit in enumerate(hits):
+        for start, sent in sentences(hit.record.text):
+            p = Picked(i, start, sent, sum(weights[t] for t in q_terms.intersection(terms(sent))))
+            key = (hit.record.report_id, sent.rstrip("。：:；") in hit.record.section)
+            if p.score > 0 and (key not in best or p.score > best[key].score):
+                best[key] = p
+    # a heading only names the topic: a report's own sentence speaks for it where one matches
+    per_report = {rid: p for (rid, heading), p in sorted(best.items(), key=lambda kv: not kv[0][1])}
+    ranked = sorted(per_report.values(), key=lambda p: p.hit_index)
+    top = max((p.score for p in ranked), default=0.0)
+    chosen: list[Picked] = []
+    used = 0
+    for p in ranked:
+        size = min(len(p.text), 220)
+        if p.score < 0.5 * top or (chosen and used + size > max_chars):
+            continue
+        chosen.append(p)
+        used += size
+    return chosen
+
+
 def _extend(chosen: list[Picked], scored: list[Picked], used: int, max_chars: int, seen: set[str]) -> list[Picked]:
     """A short answer goes on with what follows its best sentence in the top source (a list's items)."""
     anchor = next((p for p in chosen if p.hit_index == 0), None)
@@ -89,9 +115,11 @@ def _opening(scored: list[Picked], max_chars: int) -> list[Picked]:
     return out
 
 
-def compose(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> tuple[str, set[int]]:
+def compose(
+    question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], across: bool = False
+) -> tuple[str, set[int]]:
     """Answer text with [n] markers (n = 1-based source number) and the set of sources it cites."""
-    chosen = pick_sentences(question, hits, bm25, max_chars, ignore)
+    chosen = (pick_per_report if across else pick_sentences)(question, hits, bm25, max_chars, ignore)
     if not chosen:
         return "", set()
     report_order: list[str] = []

@@ -27,6 +27,9 @@ _PROBLEM = re.compile(r"问题|困难|短板|不足|差距|瓶颈|难点|薄弱"
 _SUMMARY = re.compile(r"今年|去年|已经|做了|完成|取得|成效|成绩|亮点|总结|情况|进展|效果|怎么样")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 UNTITLED_MIN_COUNT = 5
+_ACROSS = re.compile(
+    r"(哪些|哪几个|各个?|每个|所有|全部)(单位|部门|局|机关|委|区|园区|报告)(都|分别)?|分别|提到|提及|涉及"
+)
 _COMPARE = re.compile(r"和|与|及|以及|跟|同|、|对比|比较|分别|各")
 
 
@@ -40,6 +43,7 @@ class QueryPlan:
     unknown_orgs: list[str] = field(default_factory=list)
     kind: str | None = None
     year: int | None = None
+    across: bool = False
 
     @property
     def report_ids(self) -> list[str] | None:
@@ -114,13 +118,15 @@ def plan_query(
     groups = _dedupe(groups)
     if len(groups) > 1 and not _COMPARE.search(question):
         groups = groups[:1]
+    across = not groups and not unknown and bool(_ACROSS.search(text))
     return QueryPlan(
         question=question,
-        search_text=text,
+        search_text=_topic(text) if across else text,
         groups=groups,
         unknown_orgs=unknown,
         kind=_kind(text),
         year=int(m.group(1)) if (m := _YEAR.search(text)) else None,
+        across=across,
     )
 
 
@@ -130,6 +136,13 @@ def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list
     if not words:
         return []
     return sorted(rid for rid, counts in untitled.items() if all(counts[w] >= UNTITLED_MIN_COUNT for w in words))
+
+
+def _topic(text: str) -> str:
+    """What a question about every unit is about, without its framing ("哪些单位…明年…打算") that every report shares."""
+    for pattern in (_ACROSS, _FUTURE, _PLAN, _SUMMARY):
+        text = pattern.sub(" ", text)
+    return " ".join(text.split()) or text
 
 
 def _kind(text: str) -> str | None:

@@ -25,14 +25,28 @@ class Hit:
 
 
 def retrieve(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, k: int) -> list[Hit]:
-    """Top-k chunks; a comparison draws from each named report in turn so every side is cited."""
+    """Top-k chunks; a comparison draws from each named report in turn so every side is cited, and a question
+    about all units from as many reports as have a match."""
     if plan.comparison:
         per = [_rank(index, embedder, plan, group, max(2, k // len(plan.groups) + 1)) for group in plan.groups]
         merged: list[Hit] = []
         for row in range(max(len(p) for p in per)):
             merged.extend(p[row] for p in per if row < len(p))
         return merged[:k]
+    if plan.across:
+        return _one_per_report(_rank(index, embedder, plan, None, POOL), k)
     return _rank(index, embedder, plan, plan.report_ids, k)
+
+
+def _one_per_report(ranked: list[Hit], k: int) -> list[Hit]:
+    """ "哪些单位…" asks about every report: each report's best chunk first, in rank order, then the rest."""
+    seen: set[str] = set()
+    first: list[Hit] = []
+    rest: list[Hit] = []
+    for hit in ranked:
+        (rest if hit.record.report_id in seen else first).append(hit)
+        seen.add(hit.record.report_id)
+    return (first + rest)[:k]
 
 
 def query_vector(embedder: Embeddings, plan: QueryPlan) -> list[float]:
@@ -60,9 +74,10 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
         fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, i in enumerate(lex_order):
         fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-    if plan.kind:
+    if plan.kind or plan.year:
         for i in fused:
-            if index.records[i].kind == plan.kind:
+            rec = index.records[i]
+            if rec.kind == plan.kind if plan.kind else rec.year == plan.year:
                 fused[i] += KIND_BONUS
     best = sorted(fused, key=lambda i: -fused[i])[:k]
     return [Hit(index.records[i], fused[i], dense_sim.get(i, 0.0), float(max(lex[i], 0.0))) for i in best]

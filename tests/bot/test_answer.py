@@ -96,3 +96,27 @@ def test_record_has_the_contract_fields(corpus_answerer):
     record = corpus_answerer.ask("林业局明年油茶新造的目标是多少？").record("q1")
     assert set(record) >= {"id", "question", "found", "answer", "sources"}
     assert set(record["sources"][0]) == {"n", "ref", "report", "section", "file", "chunk_id", "score", "text"}
+
+
+def test_question_about_every_unit_is_a_roll_call_of_reports(corpus_answerer):
+    answer = corpus_answerer.ask("哪些单位提到了招商引资？")
+    assert answer.found
+    lines = answer.answer.splitlines()
+    titles = [re.match(r"据《(.+?)》：", line).group(1) for line in lines]
+    assert len(titles) >= 3 and len(set(titles)) == len(titles)  # one line per report
+    assert all("招商" in line for line in lines)
+    cited = {s.report for s in answer.cited_sources}
+    assert set(titles) == cited
+
+
+def test_year_in_the_question_points_to_that_years_part(corpus_answerer):
+    answer = corpus_answerer.ask("财政局预计2024年一般公共预算收入是多少？")
+    assert answer.found
+    assert answer.sources[0].section.startswith("三、2024年工作计划")
+
+
+def test_named_report_and_part_answer_without_shared_words(corpus_answerer):
+    answer = corpus_answerer.ask("统计局自己认为有哪些不足？")  # no word of the question is in the section
+    assert answer.found
+    assert answer.sources[0].section.startswith("二、存在的问题")
+    assert not corpus_answerer.ask("粮食局局长叫什么名字？").found

@@ -84,3 +84,18 @@ def test_untitled_report_is_claimed_by_the_bureau_of_its_field():
     assert claimed.groups == [["id-2023年工作总结和2024年工作谋划"]] and not claimed.unknown_orgs
     refused = plan_query("教育局明年的重点是什么？", REPORTS, untitled)
     assert refused.groups == [] and refused.unknown_orgs == ["教育局"]
+
+
+@pytest.mark.parametrize("question", ["哪些单位提到了招商引资？", "各部门明年在乡村振兴上有什么打算？"])
+def test_question_about_every_unit_searches_without_its_framing(question):
+    plan = plan_query(question, REPORTS)
+    assert plan.across and plan.groups == []
+    assert "单位" not in plan.search_text and "部门" not in plan.search_text
+
+
+def test_named_bureau_is_not_a_question_about_every_unit():
+    assert not plan_query("粮食局在哪些部门的配合下开展执法？", REPORTS).across
+
+
+def test_year_of_the_question_is_read():
+    assert plan_query("财政局预计2024年一般公共预算收入是多少？", REPORTS).year == 2024
