@@ -15,6 +15,8 @@ SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 _MAX_DOCX_RATIO = 200
 _SENTENCE_END = "。！？；：:;!?”」』）)"
 
+_PLAUSIBLE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7\x20-\x7e\s]")
+
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
     """Expand folders recursively; a missing path or an unsupported file is yielded so it gets reported."""
@@ -70,7 +72,8 @@ def read_text(path: Path, max_bytes: int, max_pdf_pages: int = 2000) -> str:
 
 
 def decode_bytes(data: bytes, path: Path) -> str:
-    """Decode by BOM, then strict UTF-8, then GB18030, then line by line for files that mix both."""
+    """Decode by BOM, then UTF-16 if NULs say so, then strict UTF-8, then GB18030, then line by line for files
+    that mix both."""
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -78,11 +81,11 @@ def decode_bytes(data: bytes, path: Path) -> str:
     ):
         if data.startswith(bom):
             return _strict(data[len(bom) :], codec, path)
-    if _looks_utf16(data):
-        codec = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
-        return _strict(data, codec, path)
     if b"\x00" in data[:4096]:
-        raise FileRejected(path, "binary data, not text")
+        text = _as_utf16(data)
+        if text is None:
+            raise FileRejected(path, "binary data, not text")
+        return text
     for codec in ("utf-8", "gb18030"):
         try:
             return data.decode(codec)
@@ -91,13 +94,23 @@ def decode_bytes(data: bytes, path: Path) -> str:
     return "\n".join(_decode_line(line) for line in data.split(b"\n"))
 
 
-def _looks_utf16(data: bytes) -> bool:
-    sample = data[:4096]
-    return (
-        len(sample) >= 4
-        and sample.count(0) > len(sample) // 4
-        and (sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3)
-    )
+def _as_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, as Windows tools save it: NUL bytes are its line ends and digits.
+
+    Chinese text has few NULs, so the count can't tell it from binary data; what the decoded text looks like
+    can. Random bytes decode to ~35% CJK at best, a report to nearly all CJK, ASCII and punctuation.
+    """
+    best: tuple[float, str] | None = None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[: len(data) // 2 * 2].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:4000]
+        share = sum(1 for ch in sample if _PLAUSIBLE.match(ch)) / max(len(sample), 1)
+        if best is None or share > best[0]:
+            best = (share, text)
+    return best[1] if best and best[0] >= 0.9 and len(data) % 2 == 0 else None
 
 
 def _strict(data: bytes, codec: str, path: Path) -> str:

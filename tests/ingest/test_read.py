@@ -26,8 +26,10 @@ SAMPLE = "粮食局2023年工作总结\n一、落实政策性粮食轮换\n区�
         SAMPLE.encode("gbk"),
         codecs.BOM_UTF16_LE + SAMPLE.encode("utf-16-le"),
         codecs.BOM_UTF16_BE + SAMPLE.encode("utf-16-be"),
+        SAMPLE.encode("utf-16-le"),
+        SAMPLE.encode("utf-16-be"),
     ],
-    ids=["utf8", "utf8-bom", "gb18030", "gbk", "utf16le-bom", "utf16be-bom"],
+    ids=["utf8", "utf8-bom", "gb18030", "gbk", "utf16le-bom", "utf16be-bom", "utf16le", "utf16be"],
 )
 def test_encodings_are_detected(tmp_path, raw):
     path = tmp_path / "r.txt"
@@ -57,6 +59,12 @@ def test_utf16_with_bom_but_broken_body_is_refused(tmp_path):
     path.write_bytes(codecs.BOM_UTF16_LE + "正文".encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
     with pytest.raises(FileRejected, match="not valid utf-16-le"):
         read_text(path, MB)
+
+
+def test_utf16_without_bom_in_latin_letters_is_read(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Summary of 2023\nWork plan for 2024\n".encode("utf-16-le"))
+    assert read_text(path, MB) == "Summary of 2023\nWork plan for 2024\n"
 
 
 def test_binary_named_txt_is_refused(tmp_path):
