@@ -99,3 +99,8 @@ def test_named_bureau_is_not_a_question_about_every_unit():
 
 def test_year_of_the_question_is_read():
     assert plan_query("财政局预计2024年一般公共预算收入是多少？", REPORTS).year == 2024
+
+
+def test_a_fact_without_a_bureau_is_not_a_roll_call():
+    assert not plan_query("报告里提到的退城进郊项目是什么？", REPORTS).across
+    assert plan_query("提到乡村振兴的单位有哪些？", REPORTS).across
