@@ -1,26 +1,31 @@
 """Peak memory of a bot-like process: Services + Answerer loaded, answering the dev questions.
 
-    python -m bench.memory [--scales 1 100] [--stores embedded server] [--rounds 2]
+    python -m bench.memory [--scales 1 100] [--stores embedded server] [--rounds 2] [--repeats 3]
     # → bench/results/memory.json
 
 Each measurement is a fresh child process (`python -m bench.memory --child …`) that builds Services and the
 Answerer over the cached index of that scale (see bench.latency; built with `run_ingest` if needed, vectors
 from bench/.cache/embed-cache.sqlite), answers the 20 dev questions --rounds times, and reports its own
-peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) and its RSS (psutil) after imports, after the index is
-loaded and at the end. The parent also samples the child's RSS with psutil every 20 ms, as a cross-check.
+peak RSS (VmHWM from /proc/self/status; not ru_maxrss, which a child inherits from its parent at exec) and
+its RSS (psutil) after imports, after the index is loaded and at the end. The parent also samples the child's RSS with psutil every 20 ms, as a cross-check.
 In server mode the Chroma server's RSS (psutil, after the questions) is reported beside the bot's: in that
 mode the vectors live there, while each bot process still keeps every chunk's text and terms (BM25).
+Each configuration runs --repeats times in fresh processes; the table has the medians, and every run's peak.
 A scale whose chunks are not all in the embedding cache is skipped (prebuild: python -m bench.build_indexes).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -31,6 +36,7 @@ from bench.common import (
     chroma_server,
     ensure_index,
     log,
+    median,
     uncached_chunks,
     write_result,
 )
@@ -57,7 +63,7 @@ def child(scale: int, store: str, port: int | None, rounds: int) -> dict[str, An
         for q in questions:
             found += answerer.ask(q).found
     rss_end = me.memory_info().rss
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = _own_peak_kib()
     out = {
         "chunks": len(index.records),
         "asks": rounds * len(questions),
@@ -70,6 +76,16 @@ def child(scale: int, store: str, port: int | None, rounds: int) -> dict[str, An
     }
     services.close()
     return out
+
+
+def _own_peak_kib() -> int:
+    """This process image's peak RSS. Not ru_maxrss: on Linux a child inherits its parent's peak at exec, so a
+    parent that has just built the 100x index would stamp its own peak on every child it starts."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(scale: int, store: str, port: int | None, rounds: int, server_pid: int | None) -> dict[str, Any]:
@@ -94,11 +110,23 @@ def measure(scale: int, store: str, port: int | None, rounds: int, server_pid: i
     return got
 
 
+def repeated(times: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over fresh processes, with every run's peak kept beside it."""
+    runs = [run() for _ in range(max(times, 1))]
+    row = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, float):
+            row[key] = round(median([r[key] for r in runs]), 1)
+    row["peak_rss_mib_runs"] = [r["peak_rss_mib"] for r in runs]
+    return row
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scales", nargs="+", type=int, default=[1, 100])
     p.add_argument("--stores", nargs="+", choices=["embedded", "server"], default=["embedded", "server"])
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3, help="fresh processes per configuration; the table has medians")
     p.add_argument("--child", nargs=3, metavar=("SCALE", "STORE", "PORT"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -118,13 +146,13 @@ def main() -> None:
     if "embedded" in args.stores:
         for scale in scales:
             ensure_index(scale, "embedded")
-            rows.append(measure(scale, "embedded", None, args.rounds, None))
+            rows.append(repeated(args.repeats, partial(measure, scale, "embedded", None, args.rounds, None)))
             log(json.dumps(rows[-1]))
     if "server" in args.stores and scales:
         with chroma_server(CACHE / "chroma-server") as (port, pid):
             for scale in scales:
                 ensure_index(scale, "server", port)
-                rows.append(measure(scale, "server", port, args.rounds, pid))
+                rows.append(repeated(args.repeats, partial(measure, scale, "server", port, args.rounds, pid)))
                 log(json.dumps(rows[-1]))
     table = [
         {
@@ -138,6 +166,7 @@ def main() -> None:
                 "rss_after_imports_mib",
                 "rss_after_index_load_mib",
                 "chroma_server_rss_mib",
+                "peak_rss_mib_runs",
             )
         }
         for r in rows

@@ -197,6 +197,7 @@ def memory() -> str:
             r["rss_after_imports_mib"],
             r["rss_after_index_load_mib"],
             r.get("chroma_server_rss_mib") or "",
+            " / ".join(str(v) for v in r.get("peak_rss_mib_runs", [])),
         ]
         for r in d["table"]
     ]
@@ -206,11 +207,12 @@ def memory() -> str:
                 "store",
                 "scale",
                 "chunks",
-                "peak RSS MiB (ru_maxrss)",
+                "peak RSS MiB (VmHWM, median)",
                 "peak RSS MiB (psutil, sampled)",
                 "after imports",
                 "after index load",
                 "Chroma server RSS MiB",
+                "peak of each run",
             ],
             rows,
         )
