@@ -271,6 +271,18 @@ def report_writes() -> str:
     return "\n\n".join([_table(head, rows), _machine(d)])
 
 
+def chunk_size() -> str:
+    d = _load("chunk_size")
+    if d is None:
+        return "_chunk_size: not run yet._"
+    rows = [
+        [r["chunk_tokens"], r["chunks"], *(r[s][k] for s in ("dev", "more") for k in ("hit@1", "hit@5", "mrr"))]
+        for r in d["table"]
+    ]
+    head = ["chunk tokens", "chunks", "dev hit@1", "dev hit@5", "dev MRR", "more hit@1", "more hit@5", "more MRR"]
+    return "\n\n".join([_table(head, rows), _machine(d)])
+
+
 def render() -> str:
     return "\n\n".join(
         [
@@ -286,6 +298,8 @@ def render() -> str:
             memory(),
             "### Index builds from the embedding cache (recorded by `python -m bench.latency`)",
             builds(),
+            "### Chunk size (`python -m bench.chunk_size`)",
+            chunk_size(),
             "### Report-text writes (`python -m bench.report_writes`)",
             report_writes(),
             END,
