@@ -242,7 +242,13 @@ class Answerer:
                 log.warning("LLM failed (%s); answering extractively", type(exc).__name__)
                 notes.append("大模型服务暂时不可用，以下为报告原文摘录。")
         text, cited = compose(
-            plan.search_text, hits, index.bm25, self.settings.answer_chars, ignore, across=plan.across
+            plan.search_text,
+            hits,
+            index.bm25,
+            self.settings.answer_chars,
+            ignore,
+            per_report=plan.across or plan.comparison,
+            every=plan.comparison,
         )
         if not cited:
             text, cited = f"据《{hits[0].record.report}》：{hits[0].record.text[:200]}[1]", {1}

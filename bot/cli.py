@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bot import render
-from bot.answer import Answerer, EmptyQuestion
+from bot.answer import Answer, Answerer, EmptyQuestion
 from bot.followup import Conversation
 from bot.index import IndexMismatch, NoIndex
 from bot.prompts import PromptError
@@ -27,6 +27,13 @@ from ingest.store import StoreUnavailable
 
 USAGE_HINT = '用法：reportbot ask "粮食局明年打算新建哪些粮库？"'
 _KNOWN = (NoIndex, IndexMismatch, StoreUnavailable, IngestBusy, IngestFailed, PromptError, FileRejected, ValueError)
+
+
+def _sources_count(text: str) -> int:
+    k = int(text)
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError("must be between 1 and 50")
+    return k
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*")
     ask.add_argument("--report", help="only this report (part of its title)")
     ask.add_argument("--json", action="store_true")
-    ask.add_argument("-k", type=int, default=None, help="sources to retrieve")
+    ask.add_argument("-k", type=_sources_count, default=None, help="sources to retrieve (default REPORTBOT_TOP_K, 5)")
 
     sub.add_parser("chat", help="interactive questions with follow-ups")
 
@@ -58,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score retrieval on a JSONL question set")
     ev.add_argument("file", type=Path)
     ev.add_argument("--output", type=Path)
-    ev.add_argument("-k", type=int, default=5)
+    ev.add_argument("-k", type=_sources_count, default=5, help="sources to retrieve (default 5)")
     ev.add_argument("--json", action="store_true")
 
     tg = sub.add_parser("telegram", help="run the Telegram bot")
@@ -126,6 +133,13 @@ def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> in
     )
     for failed in result.failed:
         print(f"reportbot: failed: {failed.path}: {failed.error}", file=sys.stderr)
+    gone = [f for f in (result.manifest.files if result.manifest else {}) if not Path(f).exists()]
+    if gone:
+        print(
+            f"reportbot: note: {len(gone)} indexed file(s) no longer exist (e.g. {gone[0]}); "
+            "`reportbot ingest --prune PATH...` drops their reports",
+            file=sys.stderr,
+        )
     if args.json:
         print(
             json.dumps(
@@ -133,6 +147,7 @@ def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> in
                     "files": [o.__dict__ for o in result.outcomes],
                     "embedded": result.embedded,
                     "published": result.published,
+                    "missing": gone,
                     "seconds": round(result.seconds, 3),
                     "status": render.status_json(result.manifest, services.store.description),
                 },
@@ -174,7 +189,8 @@ def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
 def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
     core = services.answerer()
     conversation = Conversation(max_turns=services.settings.history_turns)
-    print("输入问题，回车提问；/new 开始新话题，/source REF 查看原文，Ctrl-D 退出。")
+    print("输入问题，回车提问；/new 开始新话题，/source N 查看上一个回答第 N 个来源的原文，Ctrl-D 退出。")
+    last: Answer | None = None
     while True:
         try:
             question = input("问> ").strip()
@@ -187,11 +203,13 @@ def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
             conversation.clear()
             print("（已开始新话题）")
             continue
-        if question.startswith("/source "):
-            _print_source(core, question.removeprefix("/source ").strip(), as_json=False)
+        if question.startswith("/source"):
+            ref = question.removeprefix("/source").strip()
+            numbered = {str(s.n): s.ref for s in last.sources} if last else {}
+            _print_source(core, numbered.get(ref, ref), as_json=False)
             continue
-        answer = core.ask(question, conversation=conversation)
-        print(render.answer_text(answer) + "\n")
+        last = core.ask(question, conversation=conversation)
+        print(render.answer_text(last) + "\n")
 
 
 def cmd_source(args: argparse.Namespace, services: Services, err: Console) -> int:
@@ -202,7 +220,8 @@ def _print_source(core: Answerer, ref: str, as_json: bool) -> int:
     section = core.source(ref)
     if section is None:
         print(
-            f"reportbot: error: no source {ref!r} in the current index (refs come from `ask --json`)", file=sys.stderr
+            f"reportbot: error: no source {ref!r} in the current index (refs are printed beside each source)",
+            file=sys.stderr,
         )
         return 1
     if as_json:
@@ -215,6 +234,8 @@ def _print_source(core: Answerer, ref: str, as_json: bool) -> int:
 def cmd_eval(args: argparse.Namespace, services: Services, err: Console) -> int:
     from bot.evaluate import run_eval
 
+    if not args.file.is_file():
+        raise ValueError(f"{args.file}: no such file")
     started = time.perf_counter()
     report = run_eval(services.answerer(), args.file, args.k, args.output)
     summary = report.summary()

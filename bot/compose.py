@@ -9,6 +9,7 @@ from bot.lexical import BM25
 from bot.retrieve import Hit
 from ingest.terms import terms
 
+_NUMBERED = re.compile(r"(（[一二三四五六七八九十]+）|[一二三四五六七八九十]+、|\d+[.、．]|（\d+）)")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?[”」）]?")
 
 
@@ -61,30 +62,50 @@ def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, i
     return _extend(chosen, scored, used, max_chars, seen)
 
 
-def pick_per_report(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> list[Picked]:
-    """For "哪些单位…": each report's most telling sentence, reports in rank order, so the answer is a roll call."""
+def pick_per_report(
+    question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], every: bool = False
+) -> list[Picked]:
+    """For "哪些单位…": each report's most telling sentence, reports in rank order, so the answer is a roll call.
+
+    A comparison (`every`) names its reports, so each of them speaks, however weakly it matches.
+    """
     q_terms = {t for t in terms(question) if t not in ignore}
     weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
     best: dict[tuple[str, bool], Picked] = {}
     for i, hit in enumerate(hits):
         for start, sent in sentences(hit.record.text):
             p = Picked(i, start, sent, sum(weights[t] for t in q_terms.intersection(terms(sent))))
-            key = (hit.record.report_id, sent.rstrip("。：:；") in hit.record.section)
-            if p.score > 0 and (key not in best or p.score > best[key].score):
+            key = (hit.record.report_id, _is_heading(sent, hit.record.section))
+            if (p.score > 0 or every) and (key not in best or p.score > best[key].score):
                 best[key] = p
     # a heading only names the topic: a report's own sentence speaks for it where one matches
-    per_report = {rid: p for (rid, heading), p in sorted(best.items(), key=lambda kv: not kv[0][1])}
+    per_report = {rid: p for (rid, heading), p in sorted(best.items(), key=lambda kv: (not kv[0][1], kv[1].score > 0))}
     ranked = sorted(per_report.values(), key=lambda p: p.hit_index)
     top = max((p.score for p in ranked), default=0.0)
     chosen: list[Picked] = []
     used = 0
     for p in ranked:
-        size = min(len(p.text), 220)
-        if p.score < 0.5 * top or (chosen and used + size > max_chars):
+        line = [p, *_after_heading(p, hits)]
+        size = sum(min(len(q.text), 220) for q in line)
+        if not every and (p.score < 0.5 * top or (chosen and used + size > max_chars)):
             continue
-        chosen.append(p)
+        chosen.extend(line)
         used += size
     return chosen
+
+
+def _is_heading(sentence: str, section: str) -> bool:
+    bare = sentence.rstrip("。：:；")
+    return bare in section or (len(bare) <= 40 and bool(_NUMBERED.match(bare)))
+
+
+def _after_heading(p: Picked, hits: list[Hit]) -> list[Picked]:
+    """A heading picked for a report is followed by its first sentence, so the line says something."""
+    record = hits[p.hit_index].record
+    if not _is_heading(p.text, record.section):
+        return []
+    following = next(((start, sent) for start, sent in sentences(record.text) if start > p.start), None)
+    return [Picked(p.hit_index, following[0], following[1], p.score)] if following else []
 
 
 def _extend(chosen: list[Picked], scored: list[Picked], used: int, max_chars: int, seen: set[str]) -> list[Picked]:
@@ -116,10 +137,20 @@ def _opening(scored: list[Picked], max_chars: int) -> list[Picked]:
 
 
 def compose(
-    question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], across: bool = False
+    question: str,
+    hits: list[Hit],
+    bm25: BM25,
+    max_chars: int,
+    ignore: set[str],
+    per_report: bool = False,
+    every: bool = False,
 ) -> tuple[str, set[int]]:
     """Answer text with [n] markers (n = 1-based source number) and the set of sources it cites."""
-    chosen = (pick_per_report if across else pick_sentences)(question, hits, bm25, max_chars, ignore)
+    chosen = (
+        pick_per_report(question, hits, bm25, max_chars, ignore, every)
+        if per_report
+        else pick_sentences(question, hits, bm25, max_chars, ignore)
+    )
     if not chosen:
         return "", set()
     report_order: list[str] = []

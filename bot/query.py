@@ -66,7 +66,25 @@ def org_aliases(org: str) -> set[str]:
     for tail in ("开发区", "管理区", "园区", "中心"):
         if org.endswith(tail) and len(org) > len(tail):
             aliases.add(tail if tail != "中心" else org)
+    if org.endswith("局") and len(org) >= 5:
+        aliases.update(_short_bureau_names(org[:-1]))
     return aliases
+
+
+def _short_bureau_names(stem: str) -> set[str]:
+    """交通运输局 → 交通局, 文化旅游局 → 文旅局, 人力资源和社会保障局 → 人社局: the first word, or the words' initials."""
+    stem = re.sub(r"[和与及]", "", stem)
+    splits = [[w for w in terms(stem) if len(w) >= 2]]
+    if len(stem) % 2 == 0:
+        splits.append([stem[i : i + 2] for i in range(0, len(stem), 2)])
+    out: set[str] = set()
+    for words in splits:
+        if len(words) >= 2 and "".join(words) == stem:
+            out.add(words[0] + "局")
+            out.add("".join(w[0] for w in words) + "局")
+            if len(words) > 2:
+                out.add(words[0][0] + words[1][0] + "局")
+    return {a for a in out if a not in _NOT_ORG}
 
 
 def mentions(question: str) -> list[str]:

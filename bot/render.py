@@ -64,6 +64,9 @@ def status_json(manifest: Manifest | None, store: str) -> dict[str, object]:
 
 
 def status_table(console: Console, data: dict[str, object]) -> None:
+    if data["generation"] is None:
+        console.print(f"nothing indexed yet in {data['store']}: run `reportbot ingest PATH...`")
+        return
     table = Table(title=f"{len(data['reports'])} reports · {data['chunks']} chunks")  # type: ignore[arg-type]
     for col in ("title", "year", "kind", "sections", "chunks", "file"):
         table.add_column(col, overflow="fold")

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from ingest.settings import IngestSettings
+from ingest.settings import IngestSettings, expand_home
 
 
 def _ids(value: object) -> object:
@@ -53,6 +53,7 @@ class Settings(IngestSettings):
     webhook_secret: SecretStr | None = None
 
     _split_ids = field_validator("allowed_user_ids", "allowed_chat_ids", "admin_ids", mode="before")(_ids)
+    _expand_prompts_dir = field_validator("prompts_dir", mode="after")(expand_home)
 
     @property
     def llm_enabled(self) -> bool:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def expand_home(value: Path | None) -> Path | None:
+    """`.env` files are not read by a shell: `~/reports` would otherwise become a folder named `~`."""
+    return value.expanduser() if value is not None else None
 
 
 def default_data_dir() -> Path:
@@ -52,6 +57,8 @@ class IngestSettings(BaseSettings):
     chroma_auth_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN"))
     chroma_auth_header: str = Field(default="Authorization", validation_alias=AliasChoices("CHROMA_AUTH_HEADER"))
     collection_prefix: str = "reportbot"
+
+    _expand_paths = field_validator("data_dir", "reports_dir", "embed_cache", mode="after")(expand_home)
 
     @property
     def embed_cache_path(self) -> Path:

@@ -91,6 +91,26 @@ def test_chat_follow_up(run):
     assert "三、2024年工作计划" in out.stdout
 
 
+def test_chat_source_by_number_of_the_last_answer(run):
+    out = run("chat", stdin="粮食局的连城中心粮库“退城进郊”项目建多少座仓库？\n/source 1\n")
+    assert out.returncode == 0, out.stderr
+    assert "› 一、2023年工作总结 › （二）积极推进仓储项目建设及粮库信息化建设\n" in out.stdout
+    assert "no source" not in out.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "-3", "x"])
+def test_bad_k_is_a_usage_error(run, k):
+    out = run("ask", "-k", k, "粮食局明年打算新建哪些粮库？")
+    assert out.returncode == 2
+    assert "-k" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_of_a_missing_file_is_one_clear_line(run, tmp_path):
+    out = run("eval", str(tmp_path / "nope.jsonl"))
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"reportbot: error: {tmp_path / 'nope.jsonl'}: no such file"
+
+
 def test_no_index_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTBOT_")}
     env["REPORTBOT_DATA_DIR"] = str(tmp_path / "empty")

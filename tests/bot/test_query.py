@@ -36,6 +36,13 @@ def test_aliases_find_the_bureau(question, org):
 
 def test_alias_rules():
     assert {"民委", "民族事务委员会"} <= org_aliases("民族事务委员会")
+    assert {"交通局", "应急局", "文旅局", "人社局"} <= (
+        org_aliases("交通运输局")
+        | org_aliases("应急管理局")
+        | org_aliases("文化旅游局")
+        | org_aliases("人力资源和社会保障局")
+    )
+    assert org_aliases("粮食局") == {"粮食局"}
     assert "开发区" in org_aliases("经济开发区")
     assert org_aliases("") == set()
 
