@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,6 +24,7 @@ from bot.index import IndexMismatch, NoIndex
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.access import Access, RateLimiter
+from bot.telegram.ratelimit import ChatPacedRateLimiter
 from bot.telegram.reindex import Reindexer
 from bot.telegram.state import BotState
 from ingest.store import StoreUnavailable
@@ -82,7 +82,7 @@ def build_application(services: Services) -> Application:
         .token(token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url or file_url_for(settings.telegram_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(ChatPacedRateLimiter(max_retries=3))
         .concurrent_updates(32)
         .post_init(_post_init)
         .build()
