@@ -15,6 +15,13 @@ from bench.common import BENCH, RESULTS
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 
 
+def _with_footer(parts: list[str], data: dict[str, Any]) -> str:
+    """The tables of a scaled benchmark, then the scales it skipped and the machine it ran on."""
+    if data["skipped_scales"]:
+        parts.append("Skipped scales: " + "; ".join(f"{k}×: {v}" for k, v in data["skipped_scales"].items()))
+    return "\n\n".join([*parts, _machine(data)])
+
+
 def _load(name: str) -> dict[str, Any] | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -177,10 +184,7 @@ def latency() -> str:
         "Retrieval quality at scale (the warm-up round, same dev questions):",
         _table(["config", "scale", "hit@1", "hit@5", "MRR@5"], qrows),
     ]
-    if d["skipped_scales"]:
-        parts.append("Skipped scales: " + "; ".join(f"{k}×: {v}" for k, v in d["skipped_scales"].items()))
-    parts.append(_machine(d))
-    return "\n\n".join(parts)
+    return _with_footer(parts, d)
 
 
 def memory() -> str:
@@ -217,10 +221,7 @@ def memory() -> str:
             rows,
         )
     ]
-    if d["skipped_scales"]:
-        parts.append("Skipped scales: " + "; ".join(f"{k}×: {v}" for k, v in d["skipped_scales"].items()))
-    parts.append(_machine(d))
-    return "\n\n".join(parts)
+    return _with_footer(parts, d)
 
 
 def builds() -> str:

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from ingest.manifest import ReportEntry
 from ingest.normalize import normalize_for_match
@@ -55,10 +56,14 @@ class QueryPlan:
         return len(self.groups) > 1
 
 
-def org_aliases(org: str) -> set[str]:
-    """Ways a question names a bureau: 民族事务委员会 → 民委, 经济开发区 → 开发区."""
+@cache
+def org_aliases(org: str) -> frozenset[str]:
+    """Ways a question names a bureau: 民族事务委员会 → 民委, 经济开发区 → 开发区.
+
+    Cached: every question matches every report's names, and the short forms need jieba.
+    """
     if not org:
-        return set()
+        return frozenset()
     aliases = {org}
     if org.endswith("委员会") and len(org) > 3:
         aliases.add(org[0] + "委")
@@ -68,7 +73,7 @@ def org_aliases(org: str) -> set[str]:
             aliases.add(tail if tail != "中心" else org)
     if org.endswith("局") and len(org) >= 5:
         aliases.update(_short_bureau_names(org[:-1]))
-    return aliases
+    return frozenset(aliases)
 
 
 def _short_bureau_names(stem: str) -> set[str]:

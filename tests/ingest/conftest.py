@@ -77,3 +77,14 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return writer
+
+
+@pytest.fixture(scope="session")
+def indexed(corpus_services: Any) -> tuple[Any, Any, dict[str, str], list[Any]]:
+    """The live index of the shared compilation: manifest, chunk records, report texts by id, report metadata."""
+    store = corpus_services.store
+    manifest = store.read_manifest()
+    chunks, reports = store.collections(manifest.generation)
+    got = chunks.get(include=["documents", "metadatas"])
+    texts = reports.get(include=["documents", "metadatas"])
+    return manifest, got, dict(zip(texts["ids"], texts["documents"], strict=True)), texts["metadatas"]

@@ -91,18 +91,14 @@ def test_compilation_noise_reaches_no_title_section_or_chunk(compilation):
     assert reports[-1].text.endswith("构建专管群管结合、人防技防并重的执法监管新格局。")
 
 
-def test_noise_never_reaches_the_index(corpus_services):
-    store = corpus_services.store
-    manifest = store.read_manifest()
-    chunks, reports = store.collections(manifest.generation)
-    got = chunks.get(include=["documents", "metadatas"])
-    report_docs = reports.get(include=["documents", "metadatas"])
+def test_noise_never_reaches_the_index(indexed):
+    manifest, got, report_texts, _ = indexed
     assert len(got["ids"]) == manifest.chunks > 100
     texts = [
         *got["documents"],
         *(m["section"] for m in got["metadatas"]),
         *(m["report"] for m in got["metadatas"]),
-        *report_docs["documents"],
+        *report_texts.values(),
         *(r.title for r in manifest.reports),
     ]
     for word in FURNITURE_WORDS:

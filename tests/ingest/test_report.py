@@ -62,16 +62,6 @@ def test_report_ids_are_distinct_for_same_titles_in_one_file():
     assert not {c.chunk_id for c in reports[0].chunks} & {c.chunk_id for c in reports[1].chunks}
 
 
-@pytest.fixture(scope="module")
-def indexed(corpus_services):
-    store = corpus_services.store
-    manifest = store.read_manifest()
-    chunks, reports = store.collections(manifest.generation)
-    got = chunks.get(include=["documents", "metadatas"])
-    texts = reports.get(include=["documents", "metadatas"])
-    return manifest, got, dict(zip(texts["ids"], texts["documents"], strict=True)), texts["metadatas"]
-
-
 def test_every_indexed_chunk_carries_its_citation(indexed, compilation):
     manifest, got, report_texts, _ = indexed
     titles = {r.report_id: r.title for r in manifest.reports}

@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.app import build_application, poll
 from ingest.pipeline import run_ingest
+from tests.bot.telegram.conftest import spy_questions
 from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -195,8 +196,11 @@ def _server_settings(tmp_path: Path, tg: FakeTelegramServer, port: int, embed_ca
     )
 
 
-def _with_server_bot(tmp_path, chroma_server, compilation, embed_cache, scenario) -> FakeTelegramServer:
-    """Ingest the compilation into the Chroma server, then run the bot (server mode) through `scenario(tg)`."""
+def _with_server_bot(
+    tmp_path, chroma_server, compilation, embed_cache, scenario, before_start: Callable[[], None] | None = None
+) -> FakeTelegramServer:
+    """Ingest the compilation into the Chroma server, then run the bot (server mode) through `scenario(tg)`;
+    `before_start` runs once the bot is built, before it starts."""
     with FakeTelegramServer(token=TOKEN) as tg:
         settings = _server_settings(tmp_path, tg, chroma_server.port, embed_cache)
         services = Services(settings)
@@ -204,6 +208,8 @@ def _with_server_bot(tmp_path, chroma_server, compilation, embed_cache, scenario
             result = run_ingest([compilation], settings, services.store, services.embeddings, show_progress=False)
             assert not result.failed
             app = build_application(services)
+            if before_start:
+                before_start()
             asyncio.run(_serve(app, lambda: scenario(tg)))
         finally:
             services.close()
@@ -243,25 +249,14 @@ def test_admin_commands_during_chroma_outage(tmp_path, chroma_server, compilatio
 
 
 def test_bot_starts_while_chroma_is_down(tmp_path, chroma_server, compilation, embed_cache):
-    with FakeTelegramServer(token=TOKEN) as tg:
-        settings = _server_settings(tmp_path, tg, chroma_server.port, embed_cache)
-        services = Services(settings)
-        try:
-            result = run_ingest([compilation], settings, services.store, services.embeddings, show_progress=False)
-            assert not result.failed
-            app = build_application(services)
-            chroma_server.stop()
+    async def scenario(tg: FakeTelegramServer) -> None:
+        down = await _say(tg, USER, QUESTION)
+        assert "暂时不可用" in down[0].text, down[0].text
+        await asyncio.to_thread(chroma_server.start)
+        up = await _say(tg, USER, QUESTION)
+        assert _cited(up[0], "粮食局"), up[0].text
 
-            async def scenario() -> None:
-                down = await _say(tg, USER, QUESTION)
-                assert "暂时不可用" in down[0].text, down[0].text
-                await asyncio.to_thread(chroma_server.start)
-                up = await _say(tg, USER, QUESTION)
-                assert _cited(up[0], "粮食局"), up[0].text
-
-            asyncio.run(_serve(app, scenario))
-        finally:
-            services.close()
+    _with_server_bot(tmp_path, chroma_server, compilation, embed_cache, scenario, before_start=chroma_server.stop)
 
 
 # ------------------------------------------------------------------------------------------------ hostile input
@@ -283,15 +278,7 @@ def test_forged_callbacks_foreign_documents_and_strangers(tmp_path, corpus_servi
         )
         services = Services(settings, _store=corpus_services.store)  # the session's open index, read-only here
         app = build_application(services)
-        answerer = app.bot_data["state"].answerer
-        real_ask = answerer.ask
-        asked: list[str] = []
-
-        def counting_ask(question: str, *args: object, **kwargs: object) -> object:
-            asked.append(question)
-            return real_ask(question, *args, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(answerer, "ask", counting_ask)
+        asked = spy_questions(monkeypatch, app)
 
         def alerts() -> list[dict]:
             return [c.params for c in tg.calls_of("answerCallbackQuery") if c.status == 200]
