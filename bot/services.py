@@ -7,11 +7,11 @@ from functools import cached_property
 from typing import Any
 
 from bot.answer import Answerer
-from bot.index import IndexReader
 from bot.prompts import load_prompts
 from bot.settings import Settings
-from ingest.embed import CachedEmbeddings, build_embeddings
-from ingest.store import IndexStore, open_store
+from ingest.index.embed import CachedEmbeddings, build_embeddings
+from ingest.index.reader import IndexReader
+from ingest.index.store import IndexStore, open_store
 
 
 @dataclass

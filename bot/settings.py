@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from bot.prompts import packaged_prompts_dir
 from ingest.settings import IngestSettings, expand_home
 
 
@@ -30,7 +31,7 @@ class Settings(IngestSettings):
     llm_timeout: float = 30.0
     llm_retries: int = 1
     llm_max_tokens: int = 800
-    prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+    prompts_dir: Path = Field(default_factory=packaged_prompts_dir)
     top_k: int = 5
     index_check_seconds: float = 0.0
     min_score: float = 0.855

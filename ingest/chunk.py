@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from ingest.index.schema import SEP, ChunkRecord
+from ingest.lexicon.grammar import SENTENCE
 from ingest.structure import LEAD_RANK, Segment
 
-SEP = " › "
-_SENTENCE = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A retrievable, citable piece of a report."""
-
-    chunk_id: str
-    report_id: str
-    ordinal: int
-    section: str
-    block: str
-    start: int
-    end: int
-    block_start: int
-    block_end: int
-    text: str
-    kind: str
-    year: int | None
+_SENTENCE = SENTENCE
 
 
 def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
@@ -85,7 +66,7 @@ def chunk_report(
     count: Callable[[str], int],
     classify: Callable[[tuple[str, ...]], tuple[str, int | None]],
     salt: str,
-) -> list[Chunk]:
+) -> list[ChunkRecord]:
     """Chunks in report order: a whole section (with its subsections) when it fits, else its parts.
 
     A section that fits in max_tokens stays one chunk, so a list of 一是/二是 items is retrieved together;
@@ -121,7 +102,7 @@ def chunk_report(
             done_upto = hi
         elif seg.body or seg.path not in parents:  # a heading with nothing under it is its own text
             pieces.extend((seg.path, seg, s, e) for s, e in split_span(text, seg.start, seg.end, max_tokens, count))
-    chunks: list[Chunk] = []
+    chunks: list[ChunkRecord] = []
     seen: dict[tuple[str, str], int] = {}
     for path, seg, s, e in pieces:
         while s < e and text[s].isspace():
@@ -140,7 +121,7 @@ def chunk_report(
         digest = hashlib.sha1(f"{salt}\x1f{section}\x1f{repeat}\x1f{body}".encode()).hexdigest()[:20]
         block_lo, block_hi = blocks.get(key, spans.get(key, (s, e)))
         chunks.append(
-            Chunk(
+            ChunkRecord(
                 chunk_id=digest,
                 report_id=report_id,
                 ordinal=len(chunks),

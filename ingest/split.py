@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-_TITLE_WORDS = re.compile(
-    r"(?:工作总结|工作计划|工作思路|工作安排|工作打算|工作谋划|工作要点|工作报告|述职报告|年度总结|年终总结)"
-)
-_NOT_TITLE = re.compile(r"(?:汇编|目录|合集|\d+篇)")
-_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])")
+from ingest.lexicon.grammar import HEADING_START, part_words
+from ingest.read import TITLE_LEVEL
+
 _MIN_BODY = 200
 
 
@@ -23,32 +21,38 @@ class RawReport:
 def is_title_line(line: str) -> bool:
     """A short standalone line naming a work report, not a numbered heading and not a cover."""
     line = line.strip()
+    words = part_words()
     return (
         4 <= len(line) <= 60
-        and bool(_TITLE_WORDS.search(line))
-        and not _NUMBERED.match(line)
-        and not _NOT_TITLE.search(line)
+        and bool(words.title.search(line))
+        and not HEADING_START.match(line)
+        and not words.not_title.search(line)
         and "。" not in line.rstrip("。")
         and not line.endswith(("：", ":", "，"))
     )
 
 
-def split_reports(text: str, fallback_title: str) -> list[RawReport]:
+def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | None = None) -> list[RawReport]:
     """Cut at title lines that stand after a blank line; text before the first title is a cover or preface.
 
-    A file with no title line is one report named after the file.
+    A file with no title line is one report named after the file. Lines set in Word's Title style
+    (`headings`, from `ingest.read`) are title lines too, wherever they stand, when the file holds several,
+    or when its one Title line opens the file (below a cover at most).
     """
     lines = text.split("\n")
+    titled = _title_styled(lines, headings or {})
     starts: list[int] = []
     for i, line in enumerate(lines):
-        if is_title_line(line) and (i == 0 or not lines[i - 1].strip() or _only_cover_above(lines[:i])):
+        if i in titled or (
+            is_title_line(line) and (i == 0 or not lines[i - 1].strip() or _only_cover_above(lines[:i]))
+        ):
             starts.append(i)
     offsets = _line_offsets(lines)
     if not starts:
         return [RawReport(fallback_title, text.strip("\n"), 0)] if text.strip() else []
     reports: list[RawReport] = []
     preface = "\n".join(lines[: starts[0]]).strip()
-    if len(preface) >= _MIN_BODY and not _NOT_TITLE.search(preface.split("\n")[0]):
+    if len(preface) >= _MIN_BODY and not part_words().not_title.search(preface.split("\n")[0]):
         reports.append(RawReport(fallback_title, preface, 0))
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -60,8 +64,22 @@ def split_reports(text: str, fallback_title: str) -> list[RawReport]:
     return reports
 
 
+def _title_styled(lines: list[str], headings: Mapping[str, int]) -> set[int]:
+    """Lines in Word's Title style that name a report: not a compilation's cover (`汇编`, `目录`)."""
+    not_title = part_words().not_title
+    found = [
+        i
+        for i, line in enumerate(lines)
+        if line.strip() and headings.get(line.strip()) == TITLE_LEVEL and not not_title.search(line)
+    ]
+    if len(found) == 1 and not _only_cover_above(lines[: found[0]]):
+        return set()
+    return set(found)
+
+
 def _only_cover_above(above: list[str]) -> bool:
-    return all(not line.strip() or _NOT_TITLE.search(line) for line in above)
+    not_title = part_words().not_title
+    return all(not line.strip() or not_title.search(line) for line in above)
 
 
 def _line_offsets(lines: list[str]) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import socket
@@ -15,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.index import IndexReader
 from bot.services import Services
 from bot.settings import Settings
+from ingest.index.reader import IndexReader
 from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,39 @@ def no_network() -> Iterator[None]:
     socket.socket.connect = guarded  # type: ignore[method-assign]
     yield
     socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+_CHILD_GUARD = """
+_real_connect = socket.socket.connect
+
+
+def _guarded(self, address):
+    if not _loopback(address):
+        raise AssertionError(f"network access attempted: {address!r}")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _guarded
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network_in_subprocesses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The same guard in every Python process a test starts (`python -m bot`, `chroma run`, a test venv's scripts).
+
+    A `sitecustomize.py` on PYTHONPATH runs at interpreter start-up; children inherit it through os.environ, and
+    tests that build a child's env from scratch must carry PYTHONPATH over (this fixture's value is the folder).
+    """
+    folder = tmp_path_factory.mktemp("netguard")
+    source = "# Written by tests/conftest.py.\nimport ipaddress\nimport socket\n\n\n" + inspect.getsource(_loopback)
+    (folder / "sitecustomize.py").write_text(source + "\n" + _CHILD_GUARD, encoding="utf-8")
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [saved])])
+    yield folder
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,14 +20,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.index import IndexMismatch, NoIndex
+from bot.errors import BadSetting, ReportbotError
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.access import Access, RateLimiter
 from bot.telegram.ratelimit import ChatPacedRateLimiter
 from bot.telegram.reindex import Reindexer
 from bot.telegram.state import BotState
-from ingest.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def build_application(services: Services) -> Application:
     """The whole bot, built from settings; tests point TELEGRAM_BASE_URL at a loopback Bot API."""
     settings = services.settings
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        raise BadSetting("TELEGRAM_BOT_TOKEN is not set")
     token = settings.telegram_bot_token.get_secret_value()
     app = (
         ApplicationBuilder()
@@ -130,7 +129,7 @@ async def _post_init(app: Application) -> None:
         )
     try:
         await asyncio.to_thread(state.answerer.reader.current)
-    except (NoIndex, IndexMismatch, StoreUnavailable) as exc:
+    except ReportbotError as exc:
         log.warning("%s", exc)
 
 
@@ -229,6 +228,3 @@ async def poll(app: Application, stop: asyncio.Event | None = None) -> int:
         )
         return 1
     return 0
-
-
-_poll = poll  # the name used before the webhook refactor

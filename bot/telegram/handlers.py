@@ -11,15 +11,14 @@ from pathlib import Path
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.answer import Answer, EmptyQuestion
-from bot.index import IndexMismatch, NoIndex
+from bot.answer import Answer
+from bot.errors import EmptyQuestion, ReportbotError
 from bot.telegram.format import answer_html, section_html, source_buttons
 from bot.telegram.reindex import Reindexer, summary_text
 from bot.telegram.reply import Throttle, edit_html, keep_typing, send_html
 from bot.telegram.state import BotState
-from ingest.pipeline import IngestBusy, IngestFailed
+from ingest.index.errors import NoIndex
 from ingest.read import SUPPORTED
-from ingest.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "索引服务暂时不可用，请稍后再试。"
@@ -32,7 +31,7 @@ HELP = (
 
 
 def _state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
-    return context.bot_data["state"]  # type: ignore[no-any-return]
+    return context.bot_data["state"]
 
 
 async def _admit(update: Update, context: ContextTypes.DEFAULT_TYPE, admin: bool = False) -> BotState | None:
@@ -70,7 +69,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _examples(state: BotState) -> list[str]:
     try:
         reports = state.answerer.reports()
-    except (NoIndex, IndexMismatch, StoreUnavailable):
+    except ReportbotError:
         return []
     orgs = [r.org for r in reports if r.org][:3]
     templates = ("{}明年有哪些工作计划？", "{}今年取得了哪些成绩？", "{}存在哪些问题？")
@@ -87,7 +86,7 @@ async def reports_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except NoIndex:
         await update.effective_message.reply_text("还没有导入任何报告。")
         return
-    except (StoreUnavailable, IndexMismatch):
+    except ReportbotError:
         await update.effective_message.reply_text(UNAVAILABLE)
         return
     lines = [f"{i}. {html.escape(r.title)}（{r.chunks} 个片段）" for i, r in enumerate(reports, 1)]
@@ -166,7 +165,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     except NoIndex:
         await message.reply_text("还没有导入任何报告，请管理员先导入。")
         return
-    except (StoreUnavailable, IndexMismatch) as exc:
+    except ReportbotError as exc:
         log.error("index unavailable: %s", exc)
         await message.reply_text(UNAVAILABLE)
         return
@@ -269,7 +268,7 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def _send_section(message: Message, state: BotState, chunk_id: str) -> None:
     try:
         section = await asyncio.to_thread(state.answerer.source, chunk_id)
-    except (NoIndex, StoreUnavailable, IndexMismatch):
+    except ReportbotError:
         await message.reply_text(UNAVAILABLE)
         return
     if section is None:
@@ -299,7 +298,7 @@ async def reindex_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _reindex(reindexer: Reindexer, paths: list[Path], status: Message) -> None:
     try:
         result = await reindexer.run(paths, status)
-    except (IngestBusy, IngestFailed, StoreUnavailable) as exc:
+    except ReportbotError as exc:
         await status.edit_text(f"重建索引失败：{exc}")
         return
     if result is None:
@@ -315,7 +314,7 @@ async def status_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     try:
         manifest = await asyncio.to_thread(state.services.store.read_manifest)
-    except StoreUnavailable:
+    except ReportbotError:
         await update.effective_message.reply_text(UNAVAILABLE)
         return
     running = "（正在重建索引）" if context.bot_data["reindexer"].running else ""

@@ -9,7 +9,7 @@ from pathlib import Path
 from telegram import Message
 
 from bot.services import Services
-from ingest.pipeline import IngestBusy, IngestFailed, IngestResult, run_ingest
+from ingest.pipeline import IngestResult, run_ingest
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0
@@ -80,4 +80,4 @@ def summary_text(result: IngestResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["IngestBusy", "IngestFailed", "Reindexer", "summary_text"]
+__all__ = ["Reindexer", "summary_text"]

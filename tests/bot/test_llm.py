@@ -10,9 +10,9 @@ import pytest
 
 from bot.answer import Answerer
 from bot.followup import Conversation
-from bot.index import IndexReader
 from bot.llm import build_chat_model
 from bot.prompts import PromptError, load_prompts
+from ingest.index.reader import IndexReader
 from tests.fakes.openai_server import FakeOpenAIServer
 
 QUESTION = "粮食局明年粮食流通执法要开展哪些检查？"

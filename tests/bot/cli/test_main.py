@@ -127,7 +127,7 @@ def test_no_index_is_a_clear_error(tmp_path):
 
 
 def test_readme_quick_start_questions_answer(tmp_path, embed_cache):
-    examples = Path(__file__).resolve().parents[2] / "examples" / "reports"
+    examples = Path(__file__).resolve().parents[3] / "examples" / "reports"
     if not examples.exists():
         pytest.skip("examples/reports not written yet")
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTBOT_")}

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.answer import Answer
-from ingest.manifest import Manifest
+from ingest.index.manifest import Manifest
 from ingest.pipeline import IngestResult
 
 

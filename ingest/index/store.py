@@ -24,21 +24,14 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
-from ingest.manifest import Manifest
+from ingest.index.errors import StoreUnavailable, WriterBusy
+from ingest.index.manifest import Manifest
 from ingest.settings import IngestSettings
 
 CHUNKS = "chunks"
 REPORTS = "reports"
 _WRITER = "writer"
 _HNSW = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 200}}
-
-
-class StoreUnavailable(RuntimeError):
-    """The vector store can't be reached right now (a server down, a data dir gone)."""
-
-
-class WriterBusy(RuntimeError):
-    """Another process is writing this store; the message says who and since when."""
 
 
 def chroma_settings() -> ChromaSettings:
@@ -150,7 +143,7 @@ class EmbeddedStore(IndexStore):
     def seal(self, generation: str) -> None:
         client = self._clients.pop(generation, None)
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[attr-defined]
         db = self.root / generation / "chroma.sqlite3"
         with contextlib.closing(sqlite3.connect(str(db))) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -171,14 +164,14 @@ class EmbeddedStore(IndexStore):
     def drop(self, generation: str) -> None:
         client = self._clients.pop(generation, None)
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[attr-defined]
         shutil.rmtree(self.root / generation, ignore_errors=True)
 
     def release(self, generation: str) -> None:
         """Close a reader's client on a generation it no longer uses."""
         client = self._clients.pop(generation, None)
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[attr-defined]
 
     def close(self) -> None:
         for generation in list(self._clients):
@@ -204,7 +197,7 @@ class ServerStore(IndexStore):
         self._call(
             lambda: self._meta().upsert(
                 ids=[_WRITER],
-                embeddings=[[0.0]],
+                embeddings=[[0.0]],  # type: ignore[arg-type]
                 documents=[""],
                 metadatas=[{"holder": me, "since": since, "expires": time.time() + self.lease_seconds}],
             )
@@ -269,8 +262,10 @@ class ServerStore(IndexStore):
             return self._call(
                 lambda: (
                     self.client.create_collection(
-                        self._name(generation, CHUNKS), embedding_function=None, configuration=_HNSW
-                    ),  # type: ignore[arg-type]
+                        self._name(generation, CHUNKS),
+                        embedding_function=None,
+                        configuration=_HNSW,  # type: ignore[arg-type]
+                    ),
                     self.client.create_collection(self._name(generation, REPORTS), embedding_function=None),
                 )
             )
@@ -288,7 +283,7 @@ class ServerStore(IndexStore):
         self._call(
             lambda: self._meta().upsert(
                 ids=["current"],
-                embeddings=[[0.0]],
+                embeddings=[[0.0]],  # type: ignore[arg-type]
                 documents=[manifest.to_json()],
                 metadatas=[{"generation": manifest.generation}],
             )

@@ -25,10 +25,10 @@ class BM25:
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-6))
         for term, (ids, tfs) in postings.items():
             idx = np.asarray(ids, dtype=np.int32)
-            tf = np.asarray(tfs, dtype=np.float32)
+            freq = np.asarray(tfs, dtype=np.float32)
             idf = float(np.log(1 + (self.n - len(ids) + 0.5) / (len(ids) + 0.5)))
             self.idf[term] = idf
-            self._postings[term] = (idx, (idf * tf * (k1 + 1) / (tf + norm[idx])).astype(np.float32))
+            self._postings[term] = (idx, (idf * freq * (k1 + 1) / (freq + norm[idx])).astype(np.float32))
 
     def scores(self, terms: list[str]) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services
+from ingest.index.store import ServerStore, StoreUnavailable, new_generation_id
 from ingest.pipeline import IngestBusy, IngestFailed, run_ingest
-from ingest.store import ServerStore, StoreUnavailable, new_generation_id
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.server
 
@@ -85,13 +85,13 @@ def _hold_lease_and_die(port: int, lease_seconds: float) -> None:
     code = (
         "import os\n"
         "from ingest.settings import IngestSettings\n"
-        "from ingest.store import open_store\n"
+        "from ingest.index.store import open_store\n"
         f"store = open_store(IngestSettings(_env_file=None, chroma_host='127.0.0.1', chroma_port={port}))\n"
         f"store.lease_seconds = {lease_seconds}\n"
         "with store.writer():\n"
         "    os._exit(0)\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
 
 
 def test_writers_on_two_machines_take_turns_on_one_server(chroma_server, make_settings, compilation, tmp_path):

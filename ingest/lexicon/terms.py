@@ -6,7 +6,7 @@ import logging
 import re
 from functools import cache
 
-from ingest.normalize import normalize_for_match
+from ingest.lexicon.normalize import normalize_for_match
 
 _KEEP = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 STOPWORDS = frozenset(

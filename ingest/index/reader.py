@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import sys
 import threading
 import time
 from collections import Counter
@@ -16,40 +15,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.lexical import BM25
-from bot.query import org_aliases
-from ingest.manifest import Manifest, ReportEntry
-from ingest.store import IndexStore, StoreUnavailable
-from ingest.terms import terms
+from ingest.index.errors import IndexMismatch, NoIndex, StoreUnavailable
+from ingest.index.lexical import BM25
+from ingest.index.manifest import Manifest, ReportEntry
+from ingest.index.schema import ChunkRecord
+from ingest.index.store import IndexStore
+from ingest.lexicon.aliases import org_aliases
+from ingest.lexicon.terms import terms
 
 _PAGE = 1000  # peak RSS at 100x: 554 MiB with pages of 5,000, 342 MiB with 1,000 (and 0.9 s faster)
-
-
-class NoIndex(RuntimeError):
-    """Nothing has been ingested yet."""
-
-
-class IndexMismatch(RuntimeError):
-    """The index was built with another embedding model than the one configured."""
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    chunk_id: str
-    text: str
-    report_id: str
-    report: str
-    org: str
-    file: str
-    section: str
-    block: str
-    start: int
-    end: int
-    block_start: int
-    block_end: int
-    kind: str
-    year: int
-    terms: tuple[str, ...]
 
 
 @dataclass
@@ -95,32 +69,13 @@ def load_index(store: IndexStore, manifest: Manifest) -> LoadedIndex:
     """
     chunks, reports_col = store.collections(manifest.generation)
     records: list[ChunkRecord] = []
-    intern = sys.intern
     offset = 0
     while True:
         got = chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
         if not got["ids"]:
             break
-        for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            records.append(
-                ChunkRecord(
-                    chunk_id=cid,
-                    text=doc,
-                    report_id=intern(meta["report_id"]),
-                    report=intern(meta["report"]),
-                    org=intern(meta["org"]),
-                    file=intern(meta["file"]),
-                    section=intern(meta["section"]),
-                    block=intern(meta["block"]),
-                    start=int(meta["start"]),
-                    end=int(meta["end"]),
-                    block_start=int(meta["block_start"]),
-                    block_end=int(meta["block_end"]),
-                    kind=intern(meta["kind"]),
-                    year=int(meta["year"]),
-                    terms=tuple(map(intern, str(meta["terms"]).split())),
-                )
-            )
+        for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+            records.append(ChunkRecord.from_stored(cid, doc, meta))
         offset += len(got["ids"])
     records.sort(key=lambda r: (r.file, r.report_id, r.start))
     return LoadedIndex(

