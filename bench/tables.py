@@ -43,32 +43,47 @@ def _machine(data: dict[str, Any]) -> str:
 
 def quality() -> str:
     d = _load("quality")
-    if d is None:
-        return "_quality: not run yet._"
-    rows = [[r["system"], r["chunks"], r["hit@1"], r["hit@5"], r["mrr"]] for r in d["table"]]
-    q = d["issue_quoted_naive_rrf"]
-    rows.append(["(issue 6 quotes for the naive RRF)", "", q["hit@1"], q["hit@5"], q["mrr"]])
-    dev = d["ours"]["dev"]["summary"]
-    off = d["ours"]["offtopic"]
-    answered = [r["id"] for r in off["per_question"] if r["found"]]
-    more = []
-    if d.get("table_more"):
-        more = [
-            f"`bench/questions-more.jsonl` (ours, written after the dev set: {d['more_answerable']} answerable, "
-            f"{d['ours']['more']['summary']['refused_unanswerable']} unanswerable refused):",
-            _table(
-                ["system", "hit@1", "hit@5", "MRR@5"],
-                [[r["system"], r["hit@1"], r["hit@5"], r["mrr"]] for r in d["table_more"]],
-            ),
-        ]
+    if d is None or "table" not in d or not d["table"] or "set" not in d["table"][0]:
+        return "_quality: not run yet with this version of the benchmark._"
+    rows = []
+    for r in d["table"]:
+        o, n = r["ours"], r["naive_rrf"] or {}
+        rows.append(
+            [
+                r["set"] + ("" if r["tuned"] else " **(held back)**"),
+                r["questions"],
+                o["hit@1"],
+                o["hit@5"],
+                o["mrr"],
+                o["report@1"],
+                o["refused_unanswerable"],
+                o["refused_answerable"],
+                o["answer_leads_80"],
+                o["answer_chars_p50"],
+                f"{n.get('hit@1', '')} / {n.get('hit@5', '')} / {n.get('mrr', '')}" if n else "",
+            ]
+        )
+    chunks = ", ".join(f"{c}: {v['ours']} ours, {v['naive']} naive" for c, v in d["chunks"].items())
+    failed = "; ".join(f"{c}: {', '.join(v)}" for c, v in d["failed_files"].items() if v)
     return "\n\n".join(
         [
-            f"Dev set: {d['dev_answerable']} answerable questions, k = {d['k']}.",
-            _table(["system", "chunks", "hit@1", "hit@5", "MRR@5"], rows),
-            *more,
-            f"Refusals (ours): dev unanswerable refused {dev['refused_unanswerable']}; "
-            f"bench/offtopic.jsonl refused {off['summary']['refused_unanswerable']}"
-            + (f" (answered: {', '.join(answered)})." if answered else "."),
+            f"k = {d['k']}; chunks: {chunks}." + (f" Files not indexed: {failed}." if failed else ""),
+            _table(
+                [
+                    "set",
+                    "questions",
+                    "hit@1",
+                    "hit@5",
+                    "MRR@5",
+                    "report@1",
+                    "unanswerable refused",
+                    "answerable refused",
+                    "answer leads (≤80 chars)",
+                    "answer chars p50",
+                    "naive RRF hit@1 / hit@5 / MRR",
+                ],
+                rows,
+            ),
             _machine(d),
         ]
     )

@@ -5,24 +5,28 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
+from itertools import takewhile
+from typing import TYPE_CHECKING, Any
 
 from bot.compose import compose
 from bot.errors import EmptyQuestion
-from bot.followup import Conversation, Turn, carry_forward
-from bot.llm import check_citations, condense, generate, leaks_prompt
+from bot.followup import Conversation, Turn, ask_back, carry_forward
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
+from bot.relevance import content_terms, missing_share, term_coverage
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
 from ingest.index.reader import IndexReader, LoadedIndex
-from ingest.lexicon.normalize import normalize_for_match
+from ingest.index.schema import SEP, ChunkRecord, Part
+from ingest.lexicon.normalize import normalize_for_match, restore_censored
+
+if TYPE_CHECKING:  # LangChain's chat models take ~1 s to import; answers without an LLM never need them
+    from langchain_core.language_models import BaseChatModel
+
+    from ingest.index.embed import Embeddings
 
 log = logging.getLogger(__name__)
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -161,22 +165,21 @@ class Answerer:
                     question, False, f"没有名为“{report}”的报告。已索引的报告：{report_names(reports)}", notes=notes
                 )
             plan.groups = [chosen]
+        elif (asked_back := ask_back(plan, conversation, reports)) is not None:
+            return Answer(question, False, asked_back, notes=notes)
         if plan.unknown_orgs and not plan.groups:
             names = "、".join(plan.unknown_orgs)
-            return Answer(
-                question,
-                False,
-                f"已索引的报告中没有{names}的报告，无法回答。已索引的报告：{report_names(reports)}",
-                notes=notes,
+            near = sorted(
+                (r for r in reports if r.org in plan.nearest_orgs), key=lambda r: plan.nearest_orgs.index(r.org)
             )
+            listed = f"名称相近的单位：{report_names(near)}" if near else f"已索引的报告：{report_names(reports)}"
+            return Answer(question, False, f"已索引的报告中没有{names}的报告，无法回答。{listed}", notes=notes)
         hits = retrieve(index, self.embedder, plan, k)
         ignore = index.org_terms
         if not self._relevant(hits, plan, index, ignore):
             return Answer(question, False, self._not_found(index, hits), self._sources(hits), notes=notes)
-        sources = self._sources(hits)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)
-        for s in sources:
-            s.cited = s.n in cited
+        sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
             conversation.add(Turn(question, text, plan.groups, _subject(plan.search_terms, ignore)))
@@ -185,6 +188,8 @@ class Answerer:
     def _standalone(self, question: str, conversation: Conversation | None) -> str:
         if self.llm is None or self.prompts is None or conversation is None or conversation.last is None:
             return question
+        from bot.llm import condense
+
         try:
             return condense(self.llm, self.prompts, conversation.pairs(), question)
         except Exception as exc:  # any API failure: fall back to carrying context forward ourselves
@@ -192,10 +197,15 @@ class Answerer:
             return question
 
     def _relevant(self, hits: list[Hit], plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> bool:
-        """Calibrated on the dev set plus off-topic questions (bench/offtopic.jsonl): see README."""
+        """Calibrated on the dev set, off-topic questions (bench/offtopic.jsonl) and the tune halves: see README.
+        The missing-words check comes first: a named unit makes its report similar to any question about it."""
         if not hits:
             return False
+        if plan.year and not any(str(plan.year) in h.record.search_text for h in hits):
+            return False  # "…2026年…" where no source speaks of that year: its neighbours' figures are not it
         s = self.settings
+        if missing_share(content_terms(plan, index, ignore), hits, index.bm25.idf) >= s.max_missing:
+            return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)
         if best >= s.min_score:
@@ -222,8 +232,11 @@ class Answerer:
         ignore: set[str],
         on_token: Callable[[str], None] | None,
         notes: list[str],
-    ) -> tuple[str, set[int], bool]:
+    ) -> tuple[str, dict[int, list[int]], bool]:
+        """The answer, and for each cited source the offsets of the sentences it gave (none from an LLM)."""
         if self.llm is not None and self.prompts is not None:
+            from bot.llm import check_citations, generate, leaks_prompt
+
             try:
                 raw = generate(self.llm, self.prompts, plan.question, hits, on_token)
                 checked = check_citations(raw, len(hits))
@@ -231,13 +244,13 @@ class Answerer:
                     log.warning("LLM reply reproduced the prompt; answering extractively")
                     notes.append("大模型的回答不可用，以下改为报告原文摘录。")
                 elif checked.cited:
-                    return checked.text, checked.cited, True
+                    return checked.text, {n: [] for n in checked.cited}, True
                 else:
                     notes.append("大模型的回答没有有效引用，以下改为报告原文摘录。")
             except Exception as exc:  # API errors, timeouts, malformed replies all end in the extractive answer
                 log.warning("LLM failed (%s); answering extractively", type(exc).__name__)
                 notes.append("大模型服务暂时不可用，以下为报告原文摘录。")
-        text, cited = compose(
+        composed = compose(
             plan.search_terms,
             hits,
             index.bm25,
@@ -245,49 +258,81 @@ class Answerer:
             ignore,
             per_report=plan.across or plan.comparison,
             every=plan.comparison,
+            question=plan.question,
         )
-        if not cited:
-            text, cited = f"据《{hits[0].record.report}》：{hits[0].record.text[:200]}[1]", {1}
-        return text, cited, False
+        if not composed.cited:
+            return restore_censored(hits[0].record.text[:200]) + "[1]", {1: [0]}, False
+        return composed.text, composed.cited, False
 
-    def _sources(self, hits: list[Hit]) -> list[Source]:
-        return [
-            Source(
-                n=n,
-                ref=h.record.chunk_id,
-                report=h.record.report,
-                section=h.record.section,
-                file=h.record.file,
-                chunk_id=h.record.chunk_id,
-                score=round(h.score, 5),
-                text=h.record.text,
+    def _sources(self, hits: list[Hit], cited: Mapping[int, Sequence[int]] | None = None) -> list[Source]:
+        """The sources; a cited one names the deepest section holding the sentences it gave, and its ref opens it."""
+        out = []
+        for n, h in enumerate(hits, start=1):
+            offsets = (cited or {}).get(n)
+            section, ref = h.record.section, h.record.chunk_id
+            if offsets:
+                section = cited_span(h.record, offsets).section
+                ref = cited_ref(h.record, offsets)
+            out.append(
+                Source(
+                    n=n,
+                    ref=ref,
+                    report=h.record.report,
+                    section=section,
+                    file=h.record.file,
+                    chunk_id=h.record.chunk_id,
+                    score=round(h.score, 5),
+                    text=h.record.text,
+                    cited=cited is not None and n in cited,
+                )
             )
-            for n, h in enumerate(hits, start=1)
-        ]
+        return out
 
     def source(self, ref: str) -> SectionText | None:
-        """The whole original section a citation points into."""
+        """The whole original section a citation points into: a chunk id opens the chunk's section, a ref
+        with sentence offsets (`id:120-180`) the deepest section holding those sentences."""
+        chunk_id, _, where = ref.strip().partition(":")
         index = self.reader.current()
-        pos = index.positions.get(ref.strip())
+        pos = index.positions.get(chunk_id)
         if pos is None:
             return None
         rec = index.records[pos]
+        span = cited_span(rec, [int(o) for o in re.findall(r"\d+", where)])
         text = index.report_text(rec.report_id)
-        body = text[rec.block_start : rec.block_end] if text else rec.text
-        return SectionText(rec.report, rec.block or rec.section, rec.file, body.strip())
+        body = text[span.block_start : span.block_end] if text else rec.text
+        return SectionText(rec.report, span.block or span.section, rec.file, body.strip())
 
 
-def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
-    """Share of the question's term weight found in the retrieved chunks; unseen terms weigh the most."""
-    wanted = {t for t in question_terms if t not in ignore}
-    if not wanted:
-        return 0.0
-    present: set[str] = set()
-    for hit in hits:
-        present.update(hit.record.terms)
-    top = max(index.bm25.idf.values(), default=1.0)
-    total = sum(index.bm25.idf.get(t, top) for t in wanted)
-    return sum(index.bm25.idf.get(t, top) for t in wanted if t in present) / total
+def cited_span(rec: ChunkRecord, offsets: Sequence[int]) -> Part:
+    """The deepest part of a chunk that holds all the sentences at these offsets (chunk-relative): one part
+    when they stand in one, else their common heading with the blocks of every part under it."""
+    whole = Part(0, rec.section, _depth(rec.block), rec.block_start, rec.block_end)
+    if not offsets or not rec.parts:
+        return whole
+    first, last = rec.part_at(min(offsets)), rec.part_at(max(offsets))
+    if first == last:
+        return first
+    pairs = zip(first.section.split(SEP), last.section.split(SEP), strict=False)
+    common = [a for a, _ in takewhile(lambda ab: ab[0] == ab[1], pairs)]
+    if len(common) <= _depth(rec.section):
+        return whole
+    section = SEP.join(common)
+    under = [p for p in rec.parts if p.section == section or p.section.startswith(section + SEP)]
+    depth = min(len(common), *(p.block_depth for p in under))
+    return Part(0, section, depth, min(p.block_start for p in under), max(p.block_end for p in under))
+
+
+def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
+    """What `source` takes to open the section of these sentences: the chunk id alone when it is the chunk's."""
+    span = cited_span(rec, offsets)
+    if (span.section, span.block_start, span.block_end) == (rec.section, rec.block_start, rec.block_end):
+        return rec.chunk_id
+    lo, hi = min(offsets), max(offsets)
+    return f"{rec.chunk_id}:{lo}" + (f"-{hi}" if hi != lo else "")
+
+
+def _depth(path: str) -> int:
+    return len(path.split(SEP)) if path else 0
 
 
 def _subject(search_terms: Iterable[str], ignore: set[str]) -> str:

@@ -1,15 +1,61 @@
-"""The extractive answer: the question's most telling sentences from the sources, in report order, cited."""
+"""The extractive answer: the sentence that answers first, then what supports it, each cited.
+
+A reader looks at the first line: it is the question's most telling sentence (from its most telling clause
+on, when the sentence is long), cited. What follows supports it: the rest of its passage (a list's items
+after the heading that announces them), then other sentences of the same report that score nearly as well.
+Another report speaks only when one of its sentences answers about as well as the lead. Censored
+characters read as what they stand for (`D组会议` → 党组会议); the sources stay verbatim.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from bot.retrieve import Hit
+from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
-from ingest.lexicon.grammar import HEADING_START, sentences
+from ingest.index.schema import SEP
+from ingest.lexicon.grammar import HEADING_START, ITEM, sentences
+from ingest.lexicon.normalize import normalize_for_match, restore_censored
 from ingest.lexicon.terms import terms
+
+LEAD_CLAUSE_AT = 40
+"""A lead sentence whose best clause starts later than this is shown from that clause, after an ellipsis."""
+SUPPORT_SHARE = 0.5
+"""Of the answer's characters, what a lead that answers by itself may be followed by."""
+MIN_SUPPORT = 0.5
+"""A supporting sentence scores at least this share of the lead (and a fifth of the question's weight)."""
+OTHER_REPORT = 0.8
+"""Another report's sentence follows the answer only when it scores this close to the lead."""
+PAIR_TIE = 0.1
+"""Weight of the question's character pairs found in a sentence, beside its terms: a tie-breaker for words the
+question and the text segment differently (多少个托位 / 新增托位1320个)."""
+_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+_AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
+"""A question asking how much or how many: its answer is a clause holding a figure."""
+_FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])x+(?![A-Za-z])")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_ENDS = ("。", "！", "？", "；", "：", "…", "”", "）")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the answer needs of the question: its terms' weights, its character pairs, whether it asks for a
+    figure."""
+
+    weights: Mapping[str, float]
+    pairs: frozenset[str] = frozenset()
+    amount: bool = False
+
+    @classmethod
+    def of(cls, question: str, question_terms: Iterable[str], bm25: BM25, ignore: set[str]) -> Asked:
+        text = normalize_for_match(question)
+        for word in ignore:
+            if len(word) > 1:
+                text = text.replace(word, " ")  # a unit's name chooses reports; it tells no sentence apart
+        pairs = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+        return cls(term_weights(question_terms, bm25.idf, ignore), frozenset(pairs), bool(_AMOUNT.search(question)))
 
 
 @dataclass(frozen=True)
@@ -18,6 +64,15 @@ class Picked:
     start: int
     text: str
     score: float
+
+
+@dataclass
+class Composed:
+    """Answer text with [n] markers (n = 1-based source number), and for each cited source the offsets (in
+    its chunk's text) of the sentences quoted from it, so a citation can name their own section."""
+
+    text: str
+    cited: dict[int, list[int]] = field(default_factory=dict)
 
 
 def sentence_terms(hit: Hit) -> list[tuple[int, str, frozenset[str]]]:
@@ -30,58 +85,113 @@ def sentence_terms(hit: Hit) -> list[tuple[int, str, frozenset[str]]]:
     return [(start, sent, frozenset(ts)) for (start, sent), ts in zip(found, stored, strict=True)]
 
 
-def pick_sentences(
-    question_terms: Iterable[str], hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str]
-) -> list[Picked]:
-    """The sentences that carry the question's terms, best sources first; the top source always speaks.
-
-    When no sentence shares a telling term with the question (it was found by meaning alone), the top
-    source's opening sentences stand for it.
-    """
-    q_terms = {t for t in question_terms if t not in ignore}
-    weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
-    total = sum(weights.values()) or 1.0
-    scored: list[Picked] = []
+def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:
+    """Every sentence of the sources, scored by the share of the question's weight it holds (its character
+    pairs breaking ties), less the lower its source ranks."""
+    total = sum(asked.weights.values()) or 1.0
+    out: list[Picked] = []
     for i, hit in enumerate(hits):
         decay = 1.0 / (1 + 0.5 * i)
         for start, sent, sent_terms in sentence_terms(hit):
-            overlap = sum(weights[t] for t in q_terms.intersection(sent_terms)) / total
-            scored.append(Picked(i, start, sent, overlap * decay))
+            got = sum(asked.weights.get(t, 0.0) for t in sent_terms) / total
+            if got > 0 and asked.pairs:
+                plain = normalize_for_match(sent)
+                got += PAIR_TIE * sum(pair in plain for pair in asked.pairs) / len(asked.pairs)
+            out.append(Picked(i, start, sent, decay * got))
+    return out
+
+
+def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[Picked], list[Picked]]:
+    """The passage that answers (the lead sentence with its lead-in and what follows it under its heading),
+    then other sentences that support it; the top source's opening when nothing matches."""
+    scored = _scored(hits, asked)
     if not scored:
-        return []
+        return [], []
     if max((p.score for p in scored if p.hit_index == 0), default=0.0) == 0.0:
-        return _opening(scored, max_chars)
-    ranked = sorted(scored, key=lambda p: -p.score)
-    best = ranked[0].score
-    chosen: list[Picked] = [ranked[0]]
-    top_source = [p for p in ranked if p.hit_index == 0]
-    if ranked[0].hit_index != 0 and top_source and top_source[0].score > 0:
-        chosen.append(top_source[0])
-    used = sum(len(p.text) for p in chosen)
-    seen = {re.sub(r"\W", "", p.text) for p in chosen}
-    for p in ranked[1:]:
-        key = re.sub(r"\W", "", p.text)
-        if p.score < max(0.5 * best, 0.2) or key in seen or used + len(p.text) > max_chars:
-            continue
-        chosen.append(p)
-        seen.add(key)
+        return _opening(scored, max_chars), []
+    lead = max(scored, key=lambda p: (p.score, -p.hit_index, -p.start))
+    record = hits[lead.hit_index].record
+    mine = [p for p in scored if p.hit_index == lead.hit_index]
+    part = record.part_at(lead.start).section
+    under = [p for p in mine if _under(record.part_at(p.start).section, part)]
+    before = [p for p in mine if p.start < lead.start]
+    passage = [_from_best_clause(lead, asked)]
+    lead_in = before[-1] if before else None
+    if (
+        lead_in is not None
+        and _names_a_topic(lead_in.text)
+        and not passage[0].text.startswith("…")
+        and _under(part, record.part_at(lead_in.start).section)
+    ):
+        passage.insert(0, lead_in)  # a lead-in (a title line, 一是…) names what the lead is about
+    used = sum(len(p.text) for p in passage)
+    announces = _is_heading(lead.text, record.section) or lead.text.endswith(("：", ":"))
+    budget = max_chars if announces or used <= LEAD_CLAUSE_AT else int(max_chars * SUPPORT_SHARE)
+    for p in (p for p in under if p.start > lead.start):
+        if used + len(p.text) > budget or (not announces and _numbered(p.text)):
+            break  # the next item of a list starts: the lead's passage is over (unless the lead announced the list)
+        passage.append(p)
         used += len(p.text)
-    return _extend(chosen, scored, used, max_chars, seen)
+    seen = {_key(p.text) for p in passage} | {_key(lead.text)}
+    floor = max(MIN_SUPPORT * lead.score, 0.2)
+    support: list[Picked] = []
+    for p in sorted(scored, key=lambda p: -p.score):
+        if p.score < floor:
+            break
+        if _key(p.text) in seen or used + len(p.text) > max(budget, int(max_chars * SUPPORT_SHARE)):
+            continue
+        if hits[p.hit_index].record.report_id != record.report_id and p.score < OTHER_REPORT * lead.score:
+            continue
+        support.append(p)
+        seen.add(_key(p.text))
+        used += len(p.text)
+    return passage, support
 
 
-def pick_per_report(
-    question_terms: Iterable[str], hits: list[Hit], bm25: BM25, max_chars: int, ignore: set[str], every: bool = False
-) -> list[Picked]:
+def _names_a_topic(sentence: str) -> bool:
+    """A short line that titles what follows: numbered (一是…, （二）…), or one phrase without a comma."""
+    if len(sentence) > LEAD_CLAUSE_AT:
+        return False
+    return _numbered(sentence) or not re.search(r"[，,；;]", sentence)
+
+
+def _numbered(sentence: str) -> bool:
+    return bool(HEADING_START.match(sentence) or ITEM.match(sentence))
+
+
+def _under(section: str, part: str) -> bool:
+    return not part or section == part or section.startswith(part + SEP)
+
+
+def _from_best_clause(p: Picked, asked: Asked) -> Picked:
+    """A long sentence is shown from its most telling clause on, when that clause comes late; for a question
+    asking how much, from the most telling clause that holds a figure.
+
+    Clauses are scored by the question's terms found in them as written (no segmenting at question time).
+    """
+    if len(p.text) <= 2 * LEAD_CLAUSE_AT:
+        return p
+    clauses = [
+        (m.start(), sum(w for t, w in asked.weights.items() if t in m.group()), bool(_FIGURE.search(m.group())))
+        for m in _CLAUSE.finditer(p.text.lower())
+    ]
+    if asked.amount:
+        clauses = [c for c in clauses if c[2] and c[1] > 0] or clauses
+    best_at, best, _ = max(clauses, key=lambda c: (c[1], -c[0]), default=(0, 0.0, False))
+    if best <= 0 or best_at <= LEAD_CLAUSE_AT:
+        return p
+    return Picked(p.hit_index, p.start, "…" + p.text[best_at:], p.score)
+
+
+def pick_per_report(asked: Asked, hits: list[Hit], max_chars: int, every: bool = False) -> list[Picked]:
     """For "哪些单位…": each report's most telling sentence, reports in rank order, so the answer is a roll call.
 
     A comparison (`every`) names its reports, so each of them speaks, however weakly it matches.
     """
-    q_terms = {t for t in question_terms if t not in ignore}
-    weights = {t: bm25.weight(t) or 1.0 for t in q_terms}
     best: dict[tuple[str, bool], Picked] = {}
     for i, hit in enumerate(hits):
         for start, sent, sent_terms in sentence_terms(hit):
-            p = Picked(i, start, sent, sum(weights[t] for t in q_terms.intersection(sent_terms)))
+            p = Picked(i, start, sent, sum(asked.weights.get(t, 0.0) for t in sent_terms))
             key = (hit.record.report_id, _is_heading(sent, hit.record.section))
             if (p.score > 0 or every) and (key not in best or p.score > best[key].score):
                 best[key] = p
@@ -101,6 +211,10 @@ def pick_per_report(
     return chosen
 
 
+def _key(text: str) -> str:
+    return re.sub(r"\W", "", text)
+
+
 def _is_heading(sentence: str, section: str) -> bool:
     bare = sentence.rstrip("。：:；")
     return bare in section or (len(bare) <= 40 and bool(HEADING_START.match(bare)))
@@ -115,28 +229,11 @@ def _after_heading(p: Picked, hits: list[Hit]) -> list[Picked]:
     return [Picked(p.hit_index, following[0], following[1], p.score)] if following else []
 
 
-def _extend(chosen: list[Picked], scored: list[Picked], used: int, max_chars: int, seen: set[str]) -> list[Picked]:
-    """A short answer goes on with what follows its best sentence in the top source (a list's items)."""
-    anchor = next((p for p in chosen if p.hit_index == 0), None)
-    if anchor is None:
-        return chosen
-    for p in scored:
-        if used >= 0.6 * max_chars:
-            break
-        key = re.sub(r"\W", "", p.text)
-        if p.hit_index != 0 or p.start <= anchor.start or key in seen or used + len(p.text) > max_chars:
-            continue
-        chosen.append(p)
-        seen.add(key)
-        used += len(p.text)
-    return chosen
-
-
 def _opening(scored: list[Picked], max_chars: int) -> list[Picked]:
     out: list[Picked] = []
     used = 0
     for p in (p for p in scored if p.hit_index == 0):
-        if out and used + len(p.text) > max_chars:
+        if out and used + len(p.text) > max_chars * SUPPORT_SHARE:
             break
         out.append(p)
         used += len(p.text)
@@ -151,38 +248,65 @@ def compose(
     ignore: set[str],
     per_report: bool = False,
     every: bool = False,
-) -> tuple[str, set[int]]:
-    """Answer text with [n] markers (n = 1-based source number) and the set of sources it cites."""
-    chosen = (
-        pick_per_report(question_terms, hits, bm25, max_chars, ignore, every)
-        if per_report
-        else pick_sentences(question_terms, hits, bm25, max_chars, ignore)
+    question: str = "",
+) -> Composed:
+    """The answer: one cited line per report for a roll call or a comparison, else the lead and its support."""
+    asked = Asked.of(question, question_terms, bm25, ignore)
+    if per_report:
+        return _roll_call(pick_per_report(asked, hits, max_chars, every), hits)
+    passage, support = pick_sentences(asked, hits, max_chars)
+    if not passage:
+        return Composed("")
+    report = hits[passage[0].hit_index].record.report_id
+    cited: dict[int, list[int]] = {}
+    text = _line(passage, hits, cited)
+    text += _line(
+        _in_report_order([p for p in support if hits[p.hit_index].record.report_id == report], hits), hits, cited
     )
+    others: dict[str, list[Picked]] = {}
+    for p in support:
+        rid = hits[p.hit_index].record.report_id
+        if rid != report:
+            others.setdefault(rid, []).append(p)
+    for picked in others.values():
+        title = hits[picked[0].hit_index].record.report
+        text += f"\n另据《{title}》：" + _line(_in_report_order(picked, hits), hits, cited)
+    return Composed(text, cited)
+
+
+def _roll_call(chosen: list[Picked], hits: list[Hit]) -> Composed:
     if not chosen:
-        return "", set()
+        return Composed("")
     report_order: list[str] = []
     for p in sorted(chosen, key=lambda p: p.hit_index):
-        title = hits[p.hit_index].record.report
-        if title not in report_order:
-            report_order.append(title)
-    lines: list[str] = []
-    cited: set[int] = set()
-    for title in report_order:
-        mine = sorted(
-            (p for p in chosen if hits[p.hit_index].record.report == title),
-            key=lambda p: hits[p.hit_index].record.start + p.start,
-        )
-        parts: list[str] = []
-        for j, p in enumerate(mine):
-            text = _shorten(p.text)
-            if not text.endswith(("。", "！", "？", "；", "：", "…", "”", "）")):
-                text += "："
-            last_of_run = j + 1 == len(mine) or mine[j + 1].hit_index != p.hit_index
-            parts.append(text + (f"[{p.hit_index + 1}]" if last_of_run else ""))
-            if last_of_run:
-                cited.add(p.hit_index + 1)
-        lines.append(f"据《{title}》：" + "".join(parts))
-    return "\n".join(lines), cited
+        rid = hits[p.hit_index].record.report_id
+        if rid not in report_order:
+            report_order.append(rid)
+    cited: dict[int, list[int]] = {}
+    lines = []
+    for rid in report_order:
+        mine = [p for p in chosen if hits[p.hit_index].record.report_id == rid]
+        title = hits[mine[0].hit_index].record.report
+        lines.append(f"据《{title}》：" + _line(_in_report_order(mine, hits), hits, cited))
+    return Composed("\n".join(lines), cited)
+
+
+def _in_report_order(picked: list[Picked], hits: list[Hit]) -> list[Picked]:
+    return sorted(picked, key=lambda p: hits[p.hit_index].record.start + p.start)
+
+
+def _line(picked: list[Picked], hits: list[Hit], cited: dict[int, list[int]]) -> str:
+    """Sentences as shown, a marker after each run from one source; `cited` collects what each source gave."""
+    parts: list[str] = []
+    for j, p in enumerate(picked):
+        text = restore_censored(_shorten(p.text))
+        if not text.endswith(_ENDS):
+            text += "："
+        n = p.hit_index + 1
+        cited.setdefault(n, []).append(p.start)
+        last_of_run = j + 1 == len(picked) or picked[j + 1].hit_index != p.hit_index
+        parts.append(text + (f"[{n}]" if last_of_run else ""))
+    return "".join(parts)
 
 
 def _shorten(sentence: str, limit: int = 220) -> str:

@@ -7,8 +7,13 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from bot.query import QueryPlan
+from ingest.index.manifest import ReportEntry
+from ingest.lexicon.grammar import YEAR, part_words
+from ingest.lexicon.normalize import normalize_for_match
+from ingest.lexicon.terms import terms
 
 _FOLLOWUP = re.compile(r"^(?:那|那么|还有|另外|再|其|它|他们|该局|该单位|这个|这些|同样)|呢[？?]?$")
+_MARKERS = frozenset({"那么", "还有", "另外", "再", "其", "它", "他们", "该局", "该单位", "这个", "这些", "同样"})
 
 
 @dataclass(frozen=True)
@@ -56,3 +61,38 @@ def carry_forward(plan: QueryPlan, conversation: Conversation | None) -> QueryPl
         plan.groups = [list(g) for g in last.groups]
     plan.search_text = f"{plan.search_text} {last.subject}".strip()
     return plan
+
+
+def ask_back(plan: QueryPlan, conversation: Conversation | None, reports: list[ReportEntry]) -> str | None:
+    """A follow-up with nothing before it ("那明年呢？" opening a chat) is asked back, not searched.
+
+    Its own words say only which part (明年, 问题) or which unit it wants, not what about: a search would
+    answer from whatever the bare words happen to fit, with citations that make the guess look sure.
+    """
+    if (conversation is not None and conversation.last is not None) or not is_followup(plan.question):
+        return None
+    if _own_words(plan):
+        return None
+    unit = plan.named[0] if plan.named else next((r.org for r in reports if r.org), "")
+    if plan.kind == "计划":
+        example = f"{unit}明年在哪项工作上有什么计划"
+    elif plan.kind == "问题":
+        example = f"{unit}在哪项工作上还存在问题"
+    else:
+        example = f"{unit}今年在哪项工作上做了什么"
+    return (
+        f"“{plan.question.strip()}”像是接着上一个问题问的，但这里还没有上一个问题。"
+        f"请把要问的单位和事情说完整，例如：{example}？"
+    )
+
+
+def _own_words(plan: QueryPlan) -> list[str]:
+    """What the question says besides follow-up markers, the units it names, years and report parts."""
+    text = normalize_for_match(plan.question)
+    for name in plan.named:
+        text = text.replace(normalize_for_match(name), " ")
+    text = YEAR.sub(" ", text)
+    words = part_words()
+    for pattern in (words.ask_future, words.ask_plan, words.ask_summary, words.ask_problem):
+        text = pattern.sub(" ", text)
+    return [t for t in terms(text) if t not in _MARKERS]

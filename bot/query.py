@@ -10,11 +10,13 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from ingest.index.manifest import ReportEntry
-from ingest.lexicon.aliases import mentions, org_aliases, unit_words
+from ingest.lexicon.aliases import Match, mentions, name_kind, nearest_units, unit_forms, units_named
 from ingest.lexicon.grammar import YEAR, part_words
 from ingest.lexicon.normalize import normalize_for_match
+from ingest.lexicon.tables import word_table
 from ingest.lexicon.terms import terms
 
 UNTITLED_MIN_COUNT = 5
@@ -32,6 +34,8 @@ class QueryPlan:
     search_text: str
     groups: list[list[str]] = field(default_factory=list)
     unknown_orgs: list[str] = field(default_factory=list)
+    nearest_orgs: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
     kind: str | None = None
     year: int | None = None
     across: bool = False
@@ -58,47 +62,28 @@ class QueryPlan:
 def plan_query(
     question: str, reports: list[ReportEntry], untitled: Mapping[str, Counter[str]] | None = None
 ) -> QueryPlan:
-    """Find named reports (fail closed on named but missing bureaus) and the part of the report asked for.
+    """Find named reports (fail closed on named but missing units) and the part of the report asked for.
 
-    `untitled` holds term counts of reports whose title names no bureau: a bureau the question names may
+    `untitled` holds term counts of reports whose title names no unit: a unit the question names may
     have written one of them (农业农村局 → the report that keeps saying 农业, 农村), so it is searched there
     instead of being refused.
     """
     text = normalize_for_match(question)
     question_terms = terms(text)
-    by_alias: dict[str, set[str]] = {}
-    for report in reports:
-        for alias in org_aliases(report.org):
-            by_alias.setdefault(alias, set()).add(report.report_id)
-        if not report.org:
-            by_alias.setdefault(report.title, set()).add(report.report_id)
-    groups: list[list[str]] = []
-    seen: set[str] = set()
-    for alias in sorted(by_alias, key=len, reverse=True):
-        pos = text.find(alias)
-        if pos >= 0 and not any(alias in other for other in seen):
-            seen.add(alias)
-            groups.append(sorted(by_alias[alias]))
-    unknown = [
-        m
-        for m in mentions(question_terms)
-        if unit_words().strict.search(m) and not any(m in alias or alias in m for alias in by_alias)
-    ]
-    for m in list(unknown):
-        authored = _untitled_author(m, untitled or {})
-        if authored:
-            unknown.remove(m)
-            groups.append(authored)
-    groups = _dedupe(groups)
+    kind = _kind(text)
+    units = _named_units(text, reports, untitled or {}, kind)
+    groups = _dedupe([group for _, group in sorted(units.groups, key=lambda g: g[0])])
     if len(groups) > 1 and not _COMPARE.search(question):
         groups = groups[:1]
-    across = not groups and not unknown and bool(_ACROSS.search(text))
+    across = not groups and not units.unknown and bool(_ACROSS.search(text))
     plan = QueryPlan(
         question=question,
         search_text=_topic(text) if across else text,
         groups=groups,
-        unknown_orgs=unknown,
-        kind=_kind(text),
+        unknown_orgs=units.unknown,
+        nearest_orgs=units.nearest,
+        named=units.named,
+        kind=kind,
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
     )
@@ -107,9 +92,76 @@ def plan_query(
     return plan
 
 
+@dataclass
+class _Units:
+    groups: list[tuple[int, list[str]]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    nearest: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
+
+
+def _named_units(
+    text: str, reports: list[ReportEntry], untitled: Mapping[str, Counter[str]], kind: str | None
+) -> _Units:
+    """Each unit named, where, as one group of reports; the named units the shelf lacks.
+
+    A mention that is like some unit's name but no short form of it (监管局 beside 市场监督管理局) neither
+    chooses a report nor is refused: the whole shelf is searched, and the relevance check decides.
+    """
+    by_org: dict[str, list[ReportEntry]] = {}
+    for report in reports:
+        by_org.setdefault(report.org, []).append(report)
+    out = _Units()
+    for mention in mentions(text):
+        level, orgs = units_named(mention, by_org)
+        if level >= Match.SHORT:
+            chosen = [rid for org in orgs for rid in _choose(by_org[org], text, kind)]
+            out.groups.append((mention.start, sorted(chosen)))
+            out.named.append(mention.name)
+        elif authored := _untitled_author(mention.name, untitled):
+            out.groups.append((mention.start, authored))
+            out.named.append(mention.name)
+        elif level == Match.NONE and mention.strict:
+            out.unknown.append(mention.name)
+            out.nearest.extend(o for o in nearest_units(mention.name, by_org) if o not in out.nearest)
+    for org, entries in by_org.items():
+        # a title that names no unit, or a unit with an ending we do not know (…医院), is matched as written
+        name = org or (entries[0].title if len(entries) == 1 else "")
+        if name and not unit_forms(org) and (pos := text.find(normalize_for_match(name))) >= 0:
+            out.groups.append((pos, sorted(_choose(entries, text, kind)) if org else [entries[0].report_id]))
+            out.named.append(name)
+    return out
+
+
+def _choose(entries: list[ReportEntry], text: str, kind: str | None) -> list[str]:
+    """Of one unit's reports (two years of it), the one a question asks about.
+
+    Each report speaks of its own 今年 and 明年 (the 2023 report's plans for 2024 are what the 2024 report
+    says was done), so searching both would mix two years' figures under one answer. A year in the
+    question picks the report whose years hold it: its summary year for a question about what was done,
+    its plan year for one about plans. Without a year the question is about the newest report, and
+    its 今年/明年 are that report's (去年 is the year before it, when the shelf has that report).
+    """
+    if len(entries) < 2:
+        return [e.report_id for e in entries]
+    asked = {int(y) for y in YEAR.findall(text)}
+    if asked:
+        held = [e for e in entries if asked & {e.year, e.plan_year}]
+        planned = [e for e in held if e.plan_year in asked]
+        done = [e for e in held if e.year in asked]
+        picked = (planned or done) if kind == "计划" else (done or planned)
+        return [e.report_id for e in picked or entries]
+    wanted = "计划" if kind == "计划" else "总结"
+    fitting = [e for e in entries if wanted in e.kind] or entries
+    newest = max(e.year or 0 for e in fitting)
+    if "去年" in text and any(e.year == newest - 1 for e in fitting):
+        newest -= 1
+    return [e.report_id for e in fitting if (e.year or 0) == newest]
+
+
 def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list[str]:
-    stem = unit_words().strict.sub("", mention)
-    words = [w for w in terms(stem) if len(w) >= 2]
+    split = name_kind(mention)
+    words = [w for w in terms(split[0] if split else mention) if len(w) >= 2]
     if not words:
         return []
     return sorted(rid for rid, counts in untitled.items() if all(counts[w] >= UNTITLED_MIN_COUNT for w in words))
@@ -123,17 +175,34 @@ def _topic(text: str) -> str:
     return " ".join(text.split()) or text
 
 
+_CUES = (
+    ("问题", "ask_problem", 2.0),
+    ("计划", "ask_future", 2.0),
+    ("计划", "ask_plan", 1.0),
+    ("总结", "ask_summary", 1.0),
+)
+"""Which part each list of question words points to, and how firmly (fitted on the tune halves)."""
+
+
+@cache
+def _cue_patterns() -> tuple[tuple[str, re.Pattern[str], float], ...]:
+    table = word_table("parts.txt")
+    return tuple((kind, re.compile(word), weight) for kind, name, weight in _CUES for word in table[name])
+
+
 def _kind(text: str) -> str | None:
-    words = part_words()
-    for kind, pattern in (
-        ("问题", words.ask_problem),
-        ("计划", words.ask_future),
-        ("总结", words.ask_summary),
-        ("计划", words.ask_plan),
-    ):
-        if pattern.search(text):
-            return kind
-    return None
+    """The part a question's words point to, when they point one way: every cue word votes for its part.
+
+    "明年打算…" votes twice for the plan; "年初计划新建的…建成没有" votes once each for the plan and the summary,
+    so no part is chosen and the text alone decides (retrieval weighs the part, it never filters by it).
+    """
+    votes: dict[str, float] = {}
+    for kind, pattern, weight in _cue_patterns():
+        votes[kind] = votes.get(kind, 0.0) + weight * len(pattern.findall(text))
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] <= 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
 
 
 def _dedupe(groups: list[list[str]]) -> list[list[str]]:

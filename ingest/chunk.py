@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from ingest.index.schema import SEP, ChunkRecord
+from ingest.index.schema import SEP, ChunkRecord, Part
 from ingest.lexicon.grammar import SENTENCE
 from ingest.structure import LEAD_RANK, Segment
 
@@ -70,7 +70,8 @@ def chunk_report(
     """Chunks in report order: a whole section (with its subsections) when it fits, else its parts.
 
     A section that fits in max_tokens stays one chunk, so a list of 一是/二是 items is retrieved together;
-    a larger one gives its own lead-in text and then recurses into its subsections. Ids hash the file,
+    a larger one gives its own lead-in text and then recurses into its subsections. Each chunk keeps the
+    parts it holds (`ChunkRecord.parts`), so a sentence is cited by its own subsection. Ids hash the file,
     path and text, so they survive re-ingests that leave the section alone.
     """
     blocks: dict[tuple[str, ...], tuple[int, int]] = {}
@@ -134,6 +135,26 @@ def chunk_report(
                 text=body,
                 kind=kind,
                 year=year,
+                parts=_parts(text, segments, spans, s, e),
             )
         )
     return chunks
+
+
+def _parts(
+    text: str, segments: list[Segment], spans: dict[tuple[str, ...], tuple[int, int]], start: int, end: int
+) -> tuple[Part, ...]:
+    """The segments a chunk's text overlaps, as offsets into the chunk, each with its block: the whole section
+    of its deepest numbered heading, subsections included, which is what `source` shows for it."""
+    out: list[Part] = []
+    for seg in segments:
+        lo, hi = max(seg.start, start), min(seg.end, end)
+        stretch = text[lo:hi]
+        section = SEP.join(seg.path)
+        if not stretch.strip() or (out and out[-1].section == section):
+            continue
+        depth = block_of(seg)
+        block_lo, block_hi = spans.get(seg.path[:depth], (seg.start, seg.end))
+        offset = lo + len(stretch) - len(stretch.lstrip()) - start
+        out.append(Part(offset, section, depth, block_lo, block_hi))
+    return tuple(out)

@@ -16,14 +16,17 @@ from ingest.index.build import Progress, build_generation
 from ingest.index.embed import CachedEmbeddings
 from ingest.index.errors import IngestFailed, WriterBusy
 from ingest.index.manifest import FileEntry, Manifest
-from ingest.index.schema import ParsedReport
+from ingest.index.schema import FORMAT, ParsedReport
 from ingest.index.store import IndexStore
-from ingest.read import check_file, iter_files, read_text
+from ingest.read import check_file, iter_files, read_document
 from ingest.report import parse_text
 from ingest.settings import IngestSettings
 from ingest.tokens import load_encoding
 
 __all__ = ["FileOutcome", "IngestBusy", "IngestFailed", "IngestResult", "run_ingest"]
+
+
+STATUSES = ("new", "changed", "unchanged", "removed", "failed")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class FileOutcome:
     reports: int = 0
     chunks: int = 0
     error: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,6 +50,11 @@ class IngestResult:
     @property
     def failed(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Files by outcome, every status present (0 where none), for one-line summaries."""
+        return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}
 
 
 def file_sha256(path: Path) -> str:
@@ -104,7 +113,7 @@ def _ingest(
             f"the index was built with {current.embedding}, settings now say {embedder.name}: "
             "run `reportbot ingest --rebuild PATH...`"
         )
-    if current and current.chunk_tokens != settings.chunk_tokens:
+    if current and (current.chunk_tokens != settings.chunk_tokens or current.format != FORMAT):
         rebuild = True
     old_files = dict(current.files) if current else {}
     encoding = load_encoding()
@@ -128,14 +137,14 @@ def _ingest(
             if old and old.sha256 == sha and not rebuild:
                 result.outcomes.append(FileOutcome(key, "unchanged", len(old.reports), old.chunks))
                 continue
-            reports = parse_text(
-                read_text(path, max_bytes, settings.max_pdf_pages), Path(key), settings.chunk_tokens, count
-            )
+            doc = read_document(path, max_bytes, settings.max_pdf_pages)
+            reports = parse_text(doc.text, Path(key), settings.chunk_tokens, count, headings=doc.headings)
             if not any(r.chunks for r in reports):
                 raise FileRejected(path, "no report text found after cleaning")
             entry = FileEntry(sha, path.stat().st_size, [r.title for r in reports], sum(len(r.chunks) for r in reports))
             parsed[key] = (entry, reports)
-            result.outcomes.append(FileOutcome(key, "changed" if old else "new", len(reports), entry.chunks))
+            status = "changed" if old else "new"
+            result.outcomes.append(FileOutcome(key, status, len(reports), entry.chunks, notes=list(doc.notes)))
         except FileRejected as exc:
             result.outcomes.append(FileOutcome(key, "failed", error=exc.reason))
         except (OSError, ValueError, RuntimeError, MemoryError) as exc:

@@ -1,27 +1,43 @@
 """Report text → heading tree, as a list of contiguous segments each carrying its heading path.
 
-Ranks: 一、(1) （一）(2) 1.(3) （1）(4), then a paragraph's short lead sentence (5) and 一是/二是 items (6).
-Numbering in real reports is sloppy (`五.` among unnumbered leads, a missing `二、`), so a number is taken
-as a heading of its rank only when it continues its list or stands on a line of its own.
+A report ranks its own heading families: no table says 一、 is above 1. (a report may be numbered
+第一部分 / 1. / 1.1 / （1）, or start at （一）). The first family to open a heading is the top level and each
+family keeps the level it had when it first appeared: a heading of a family already open is a sibling that
+closes everything below it, a family never seen nests under the deepest open heading, and a family seen
+before at a deeper level pops back to that level. Only between families that never met on one path does the
+usual order (`HEADING_FAMILIES`) decide: 1. learned under 第一部分, then （1） straight under 第二部分, puts
+（1） below 1., not above it. Lead sentences and 一是/二是 items stay the lowest levels.
+
+Word heading styles (`headings`: a line's text → its level, from `ingest.read`) are stronger than numbering:
+a styled line is a heading at its level among the other styled levels, numbering inside styled sections nests
+below them, and a numbering family first seen on a styled line keeps that styled level when a later line of
+it was left unstyled. A short all-bold line is a family like any numbering; a numbered bold line is its number.
+
+Numbering in real reports is sloppy (`五.` among unnumbered leads, a missing `二、`, `五.` twice), so a number
+is taken as a heading of its family only when it continues its list or stands on a line of its own. A paragraph
+that runs on into the next numbers of its own list (`（一）…。（二）…。`, `①…；②…`) is cut at them, and an 一是
+list may go on in the next paragraph (`六是` after `五是`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九", start=0)}
-_NUMBERED = (
-    (1, re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*")),
-    (2, re.compile(r"^[（(]\s*([一二三四五六七八九十]{1,3})\s*[）)]\s*")),
-    (3, re.compile(r"^(\d{1,2})\s*[.．、](?!\d)\s*")),
-    (4, re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*")),
-)
-LEAD_RANK = 5
-ITEM_RANK = 6
-_LEAD = re.compile(r"^([^，,。；;：:！？\d]{3,16})[。！]")
-_ITEM = re.compile(r"(?:(?<=^)|(?<=[。；;！？]))\s*([一二三四五六七八九十]{1,2})是")
+from ingest.lexicon.grammar import FAMILY_NAMES, ITEM, LEAD, Family, cn_number, match_heading
+from ingest.read import BOLD_LEVEL, TABLE_LEVEL
+
+__all__ = ["ITEM_RANK", "LEAD_RANK", "Segment", "cn_number", "heading_title", "segment_report"]
+
+LEAD_RANK = 100
+"""Ranks below this are the report's own heading levels, 1 for its top; leads and items come after them."""
+ITEM_RANK = 101
 _HEADING_MAX = 40
+_STYLE = "style:"
+_BOLD = "bold"
+_STANDALONE_END = re.compile(r"[。；;]")
+_CLAUSE_END = re.compile(r"[。；;！？]\s*")
 
 
 @dataclass(frozen=True)
@@ -33,18 +49,6 @@ class Segment:
     start: int
     end: int
     body: bool
-
-
-def cn_number(token: str) -> int:
-    """Value of a Chinese or Arabic numeral up to 99 (十一 → 11)."""
-    if token.isdigit():
-        return int(token)
-    if token.startswith("十"):
-        return 10 + (cn_number(token[1:]) if len(token) > 1 else 0)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        return _CN_DIGITS.get(tens, 0) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS.get(token, 0)
 
 
 def heading_title(paragraph: str, prefix_len: int) -> tuple[str, bool]:
@@ -62,29 +66,96 @@ def heading_title(paragraph: str, prefix_len: int) -> tuple[str, bool]:
     return title, True
 
 
+@dataclass
+class _Open:
+    key: str  # a family name, `style:N`, `bold`; "" for a lead or an item
+    title: str
+    rank: int  # LEAD_RANK / ITEM_RANK for a lead or an item; a family's rank is its place in `_Tree.order`
+    number: int = 0  # an item's: 六是 is 6
+
+
 class _Tree:
-    """The open heading stack while walking a report."""
+    """The open heading stack while walking a report, and the order its families were learned in."""
 
     def __init__(self) -> None:
-        self.stack: list[tuple[int, str]] = []
-        self.last_number: dict[int, int] = {}
+        self.stack: list[_Open] = []
+        self.order: list[str] = []
+        self.last_number: dict[str, tuple[str, int]] = {}
+        self.styled_as: dict[str, str] = {}
 
-    def push(self, rank: int, title: str) -> None:
-        while self.stack and self.stack[-1][0] >= rank:
-            self.stack.pop()
-        for deeper in [r for r in self.last_number if r > rank]:
+    def rank(self, entry: _Open) -> int:
+        return self.order.index(entry.key) + 1 if entry.key else entry.rank
+
+    def deepest_family(self) -> int:
+        """Index in `stack` of the deepest open family heading, -1 when none is open."""
+        return next((i for i in range(len(self.stack) - 1, -1, -1) if self.stack[i].key), -1)
+
+    def learn(self, key: str) -> None:
+        """Give a family its level at first sight: below the deepest open heading; a style among the styles."""
+        if key in self.order:
+            return
+        if key.startswith(_STYLE):
+            level = int(key.removeprefix(_STYLE))
+            styled = [(int(k.removeprefix(_STYLE)), i) for i, k in enumerate(self.order) if k.startswith(_STYLE)]
+            above = [i for lv, i in styled if lv < level]
+            below = [i for lv, i in styled if lv > level]
+            if above:
+                self.order.insert(max(above) + 1, key)
+                return
+            if below:
+                self.order.insert(min(below), key)
+                return
+            # Word's level says how deep the line may be at most; the open headings say how deep it can be
+            open_keys = [e.key for e in self.stack if e.key]
+            depth = min(max(level - 1, 0), len(open_keys))
+            self.order.insert(self.order.index(open_keys[depth - 1]) + 1 if depth else 0, key)
+            return
+        deepest = self.deepest_family()
+        at = self.order.index(self.stack[deepest].key) + 1 if deepest >= 0 else 0
+        # below the open heading, and below closed families that never met this one but usually stand above it
+        mine = _usual_place(key)
+        while at < len(self.order) and mine is not None and (usual := _usual_place(self.order[at])) is not None:
+            if usual > mine:
+                break
+            at += 1
+        self.order.insert(at, key)
+
+    def push_family(self, key: str, title: str) -> None:
+        self.learn(key)
+        rank = self.order.index(key) + 1
+        self._pop_to(rank)
+        for deeper in [k for k in self.last_number if k in self.order and self.order.index(k) + 1 > rank]:
             del self.last_number[deeper]
-        self.stack.append((rank, title))
+        self.stack.append(_Open(key, title, 0))
+
+    def push(self, rank: int, title: str, number: int = 0) -> None:
+        self._pop_to(rank)
+        self.stack.append(_Open("", title, rank, number))
+
+    def _pop_to(self, rank: int) -> None:
+        while self.stack and self.rank(self.stack[-1]) >= rank:
+            self.stack.pop()
 
     def path(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        return tuple(t for _, t in self.stack), tuple(r for r, _ in self.stack)
+        return tuple(e.title for e in self.stack), tuple(self.rank(e) for e in self.stack)
 
 
-def segment_report(text: str) -> list[Segment]:
-    """Walk paragraphs, opening headings as they appear; every character of text lands in one segment."""
+def _usual_place(key: str) -> int | None:
+    """Where a family stands when a report gives no clue: styles on top, then `HEADING_FAMILIES` order."""
+    if key.startswith(_STYLE):
+        return -1
+    return FAMILY_NAMES.index(key) if key in FAMILY_NAMES else None
+
+
+def segment_report(text: str, headings: Mapping[str, int] | None = None) -> list[Segment]:
+    """Walk paragraphs, opening headings as they appear; every character of text lands in one segment.
+
+    `headings` maps a line's stripped text to its Word level (`ingest.read.ReadText.headings`).
+    """
     tree = _Tree()
     segments: list[Segment] = []
     cursor = 0
+    marked = headings or {}
 
     def emit(start: int, end: int) -> None:
         if end <= start or not text[start:end].strip():
@@ -102,59 +173,136 @@ def segment_report(text: str) -> list[Segment]:
         para = line.strip()
         if not para:
             continue
-        lead = len(line) - len(line.lstrip())
-        pos = start + lead
-        opened = _open_numbered(tree, para, pos, emit)
-        if not opened:
-            _open_lead(tree, para)
-        items = [m for m in _ITEM.finditer(para)]
-        items = _sequential(items)
-        if len(items) >= 2 or (items and tree.stack and tree.stack[-1][0] == ITEM_RANK):
-            first = items[0].start(1)
-            emit(pos, pos + first)
-            for n, match in enumerate(items):
-                item_end = items[n + 1].start(1) if n + 1 < len(items) else len(para)
-                title = _item_title(para[match.start(1) : item_end])
-                tree.push(ITEM_RANK, title)
-                emit(pos + match.start(1), pos + item_end)
-        else:
-            emit(pos, end)
+        pos = start + len(line) - len(line.lstrip())
+        run = None
+        if not _open_marked(tree, para, marked.get(para)):
+            handled, run = _open_numbered(tree, para)
+            if not handled:
+                _open_lead(tree, para)
+        cuts: list[tuple[int, re.Match[str] | None]] = [(0, None), *(_run_on(para, run) if run else [])]
+        for n, (cut, number) in enumerate(cuts):
+            stop = cuts[n + 1][0] if n + 1 < len(cuts) else len(para)
+            piece = para[cut:stop]
+            if run is not None and number is not None:
+                tree.push_family(run.key, heading_title(piece, number.end())[0])
+                tree.last_number[run.key] = _list_position(number.group(1))
+            _emit_items(tree, piece, pos + cut, pos + stop if n + 1 < len(cuts) else end, emit)
     return segments
 
 
-def _open_numbered(tree: _Tree, para: str, pos: int, emit: object) -> bool:
-    for rank, pattern in _NUMBERED:
-        match = pattern.match(para)
-        if not match:
-            continue
-        number = cn_number(match.group(1))
-        last = tree.last_number.get(rank, 0)
-        standalone = len(para) <= _HEADING_MAX and not re.search(r"[。；;]", para.rstrip("。"))
-        if number == last + 1 or (number > last and standalone) or (number == 1 and rank not in tree.last_number):
-            title, _ = heading_title(para, match.end())
-            tree.push(rank, title)
-            tree.last_number[rank] = number
-            return True
-        title, _ = heading_title(para, match.end())
-        tree.push(LEAD_RANK, title)
+def _emit_items(tree: _Tree, piece: str, start: int, end: int, emit: Callable[[int, int], None]) -> None:
+    """Text of one paragraph (or one heading's part of a run-on one), cut at its 一是/二是 items."""
+    items = _items(tree, piece)
+    if not items:
+        emit(start, end)
+        return
+    emit(start, start + items[0].start(1))
+    for n, match in enumerate(items):
+        item_end = items[n + 1].start(1) if n + 1 < len(items) else len(piece)
+        tree.push(ITEM_RANK, _item_title(piece[match.start(1) : item_end]), cn_number(match.group(1)))
+        emit(start + match.start(1), start + item_end)
+
+
+def _items(tree: _Tree, piece: str) -> list[re.Match[str]]:
+    """一是, 二是 … in order: two or more, or the next ones of a list the paragraph before began (六是 after 五是)."""
+    found = list(ITEM.finditer(piece))
+    top = tree.stack[-1] if tree.stack else None
+    follows = top.number if top is not None and top.rank == ITEM_RANK else 0
+    items = _sequential(found, follows + 1) if follows else []
+    if not items:
+        items = _sequential(found, 1)
+    return items if len(items) >= 2 or (items and follows) else []
+
+
+def _run_on(para: str, run: _Run) -> list[tuple[int, re.Match[str]]]:
+    """Where a paragraph that opened with a number runs on into the next ones: `（一）…。（二）…。（三）…`."""
+    cuts: list[tuple[int, re.Match[str]]] = []
+    expected = run.number + 1
+    for end in _CLAUSE_END.finditer(para):
+        match = run.family.pattern.match(para[end.end() :])
+        if match and _list_position(match.group(1)) == (run.parent, expected):
+            cuts.append((end.end(), match))
+            expected += 1
+    return cuts
+
+
+def _open_marked(tree: _Tree, para: str, level: int | None) -> bool:
+    """A line the file's format marks: a Word heading style, a table's caption, a short bold line."""
+    if level is None or level > TABLE_LEVEL:
+        return False
+    found = match_heading(para)
+    if level == TABLE_LEVEL:
+        tree.push(LEAD_RANK, para.rstrip("。：: "))
         return True
-    return False
+    if level == BOLD_LEVEL:
+        if found is not None:
+            return False  # a bold number is its numbering family
+        tree.push_family(_BOLD, para.rstrip("。：:；; "))
+        return True
+    key = f"{_STYLE}{level}"
+    prefix = 0
+    if found is not None:
+        family, match = found
+        tree.styled_as.setdefault(family.name, key)
+        prefix = match.end()
+    tree.push_family(key, heading_title(para, prefix)[0])
+    if found is not None:
+        tree.last_number[key] = _list_position(found[1].group(1))
+    return True
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The numbered heading a paragraph opened with, to find the next numbers if the paragraph runs on."""
+
+    key: str
+    family: Family
+    parent: str
+    number: int
+
+
+def _open_numbered(tree: _Tree, para: str) -> tuple[bool, _Run | None]:
+    """Whether the paragraph opens with a number (a heading, or a lead when the number is out of place)."""
+    found = match_heading(para)
+    if found is None:
+        return False, None
+    family, match = found
+    key = tree.styled_as.get(family.name, family.name)
+    title, _ = heading_title(para, match.end())
+    parent, number = _list_position(match.group(1))
+    last_parent, last = tree.last_number.get(key, ("", 0))
+    if last_parent != parent:
+        last = 0
+    standalone = len(para) <= _HEADING_MAX and not _STANDALONE_END.search(para.rstrip("。"))
+    # a number repeated on a line of its own is a slip for the next one (`五.` twice), not a lead
+    if number == last + 1 or (number >= last and standalone):
+        tree.push_family(key, title)
+        tree.last_number[key] = (parent, number)
+        return True, _Run(key, family, parent, number)
+    tree.push(LEAD_RANK, title)
+    return True, None
+
+
+def _list_position(token: str) -> tuple[str, int]:
+    """Which list a number belongs to and its place in it: `2.3` is third in the list under 2."""
+    parent, _, _ = re.sub(r"[.．]", ".", token.strip()).rpartition(".")
+    return parent, cn_number(token)
 
 
 def _open_lead(tree: _Tree, para: str) -> None:
-    match = _LEAD.match(para)
-    short_line = len(para) <= 20 and not _ITEM.match(para)
-    if match and not _ITEM.match(para) and (len(para) > match.end() or short_line):
+    match = LEAD.match(para)
+    short_line = len(para) <= 20 and not ITEM.match(para)
+    if match and not ITEM.match(para) and (len(para) > match.end() or short_line):
         tree.push(LEAD_RANK, match.group(1))
     elif short_line and para.endswith(("。", "：", ":")) and "，" not in para:
         tree.push(LEAD_RANK, para.rstrip("。：:"))
 
 
-def _sequential(items: list[re.Match[str]]) -> list[re.Match[str]]:
-    """Keep 一是, 二是, 三是 … in order; stray `是` words after a numeral are not items."""
+def _sequential(items: list[re.Match[str]], first: int) -> list[re.Match[str]]:
+    """Keep 一是, 二是, 三是 … in order from `first`; stray `是` words after a numeral are not items."""
     kept: list[re.Match[str]] = []
     for match in items:
-        if cn_number(match.group(1)) == len(kept) + 1:
+        if cn_number(match.group(1)) == first + len(kept):
             kept.append(match)
     return kept
 

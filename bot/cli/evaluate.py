@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 
 from bot.answer import Answer, Answerer
 from bot.errors import BadInput
+from ingest.lexicon.normalize import normalize_for_match
 
 
 @dataclass
@@ -20,6 +22,10 @@ class EvalReport:
     hit5: int = 0
     rr: float = 0.0
     report1: int = 0
+    named: int = 0
+    wrongly_refused: int = 0
+    leads: int = 0
+    answer_chars: list[int] = field(default_factory=list)
     unanswerable: int = 0
     refused: int = 0
     cited: int = 0
@@ -34,8 +40,11 @@ class EvalReport:
             "hit@1": round(self.hit1 / n, 3),
             "hit@5": round(self.hit5 / n, 3),
             "mrr": round(self.rr / n, 3),
-            "report@1": round(self.report1 / n, 3),
+            "report@1": round(self.report1 / max(self.named, 1), 3),
             "refused_unanswerable": f"{self.refused}/{self.unanswerable}",
+            "refused_answerable": self.wrongly_refused,
+            "answer_leads_80": round(self.leads / n, 3),
+            "answer_chars_p50": sorted(self.answer_chars)[len(self.answer_chars) // 2] if self.answer_chars else 0,
             "found_answers_cited": f"{self.cited}/{self.found}",
             "latency_ms_mean": round(statistics.fmean(lat) * 1000, 1),
             "latency_ms_p50": round(lat[len(lat) // 2] * 1000, 1),
@@ -55,6 +64,12 @@ def evidence_rank(answer: Answer, evidence: list[str]) -> int | None:
         if any(e in body for e in wanted):
             return source.n
     return None
+
+
+def leads_with(answer: Answer, evidence: list[str], within: int = 80) -> bool:
+    """The answering text starts within the answer's first `within` characters (markers and spaces not counted)."""
+    shown = squash(normalize_for_match(re.sub(r"\[\d+\]", "", answer.answer)))
+    return any(0 <= shown.find(squash(normalize_for_match(e))) < within for e in evidence if e.strip())
 
 
 def read_questions(path: Path) -> Iterator[dict[str, Any]]:
@@ -84,7 +99,12 @@ def run_eval(answerer: Answerer, path: Path, k: int, output: Path | None) -> Eva
                 report.hit5 += rank is not None and rank <= 5
                 report.rr += 1 / rank if rank else 0.0
                 word = item.get("report") or ""
+                report.named += bool(word)
                 report.report1 += bool(answer.found and answer.sources and word and word in answer.sources[0].report)
+                report.wrongly_refused += not answer.found
+                if answer.found:
+                    report.leads += leads_with(answer, item.get("evidence", []))
+                    report.answer_chars.append(len(answer.answer))
             else:
                 report.unanswerable += 1
                 report.refused += not answer.found

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
 from bot.answer import Answer
 from ingest.index.manifest import Manifest
-from ingest.pipeline import IngestResult
+
+if TYPE_CHECKING:  # the ingest pipeline (readers, parsers) is not needed to print an answer
+    from ingest.pipeline import IngestResult
 
 
 def answer_text(answer: Answer, show_answer: bool = True) -> str:
@@ -27,12 +31,10 @@ def ingest_table(console: Console, result: IngestResult) -> None:
     for col in ("file", "status", "reports", "chunks"):
         table.add_column(col, overflow="fold")
     for o in result.outcomes:
-        table.add_row(o.path, o.status if o.status != "failed" else f"failed: {o.error}", str(o.reports), str(o.chunks))
+        status = o.status if o.status != "failed" else f"failed: {o.error}"
+        table.add_row(o.path, "\n".join([status, *o.notes]), str(o.reports), str(o.chunks))
     console.print(table)
-    counts = {
-        s: sum(1 for o in result.outcomes if o.status == s)
-        for s in ("new", "changed", "unchanged", "removed", "failed")
-    }
+    counts = result.counts
     total = result.manifest.chunks if result.manifest else 0
     console.print(
         " · ".join(f"{k} {v}" for k, v in counts.items())

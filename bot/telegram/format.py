@@ -28,7 +28,7 @@ def source_buttons(answer: Answer) -> InlineKeyboardMarkup | None:
     cited = answer.cited_sources[:MAX_BUTTONS]
     if not answer.found or not cited:
         return None
-    buttons = [InlineKeyboardButton(f"原文 [{s.n}]", callback_data=f"src:{s.chunk_id}") for s in cited]
+    buttons = [InlineKeyboardButton(f"原文 [{s.n}]", callback_data=f"src:{s.ref}") for s in cited]
     return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 

@@ -239,7 +239,7 @@ async def source_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not arg.isdigit() or not 1 <= int(arg) <= len(sources):
         await message.reply_text(f"用法：/source n，n 是上一个回答里的来源编号（1–{len(sources) or 1}）。")
         return
-    await _send_section(message, state, sources[int(arg) - 1].chunk_id)
+    await _send_section(message, state, sources[int(arg) - 1].ref)
 
 
 async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -252,9 +252,9 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer("没有权限。")
         return
     data = query.data or ""
-    chunk_id = data.removeprefix("src:")
+    ref = data.removeprefix("src:")
     chat = update.effective_chat
-    if not data.startswith("src:") or chat is None or not state.may_show(chat.id, chunk_id):
+    if not data.startswith("src:") or chat is None or not state.may_show(chat.id, ref):
         log.warning(
             "refused callback %r from user %s", data[:80], update.effective_user.id if update.effective_user else None
         )
@@ -262,12 +262,12 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer()
     if query.message is not None and isinstance(query.message, Message):
-        await _send_section(query.message, state, chunk_id)
+        await _send_section(query.message, state, ref)
 
 
-async def _send_section(message: Message, state: BotState, chunk_id: str) -> None:
+async def _send_section(message: Message, state: BotState, ref: str) -> None:
     try:
-        section = await asyncio.to_thread(state.answerer.source, chunk_id)
+        section = await asyncio.to_thread(state.answerer.source, ref)
     except ReportbotError:
         await message.reply_text(UNAVAILABLE)
         return

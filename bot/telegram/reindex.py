@@ -66,10 +66,7 @@ class Reindexer:
 
 
 def summary_text(result: IngestResult) -> str:
-    counts = {
-        s: sum(1 for o in result.outcomes if o.status == s)
-        for s in ("new", "changed", "unchanged", "removed", "failed")
-    }
+    counts = result.counts
     manifest = result.manifest
     lines = [
         f"索引已更新：新增 {counts['new']}、更新 {counts['changed']}、未变 {counts['unchanged']}、"
@@ -77,6 +74,7 @@ def summary_text(result: IngestResult) -> str:
         f"现有 {len(manifest.reports) if manifest else 0} 篇报告、{manifest.chunks if manifest else 0} 个片段。",
     ]
     lines.extend(f"失败：{Path(o.path).name}：{o.error}" for o in result.failed)
+    lines.extend(f"注意：{Path(o.path).name}：{note}" for o in result.outcomes for note in o.notes)
     return "\n".join(lines)
 
 

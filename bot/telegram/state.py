@@ -45,9 +45,9 @@ class BotState:
     def remember(self, chat_id: int, answer: Answer) -> None:
         mem = self.memory(chat_id)
         mem.last_answer = answer
-        mem.shown.extend(s.chunk_id for s in answer.sources)
+        mem.shown.extend(s.ref for s in answer.sources)
 
-    def may_show(self, chat_id: int, chunk_id: str) -> bool:
+    def may_show(self, chat_id: int, ref: str) -> bool:
         """A 原文 button is honoured only for a source this chat was actually shown."""
         mem = self.chats.get(chat_id)
-        return mem is not None and chunk_id in mem.shown
+        return mem is not None and ref in mem.shown

@@ -42,6 +42,13 @@ class Manifest:
     reports: list[ReportEntry] = field(default_factory=list)
     format: int = FORMAT
 
+    def check_readable(self) -> None:
+        if self.format != FORMAT:
+            raise IndexMismatch(
+                f"the index was built by another version of reportbot (index format {self.format}, this one reads "
+                f"{FORMAT}): run `reportbot ingest --rebuild PATH...`"
+            )
+
     @property
     def chunks(self) -> int:
         return sum(r.chunks for r in self.reports)
@@ -51,9 +58,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
+        """Any format parses, so an ingest can rebuild an old index; readers check `readable` before use."""
         data: dict[str, Any] = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise IndexMismatch(f"index format {data.get('format')} is not {FORMAT}; run `reportbot ingest --rebuild`")
+        data.setdefault("format", 1)
         data["files"] = {k: FileEntry(**v) for k, v in data["files"].items()}
         data["reports"] = [ReportEntry(**r) for r in data["reports"]]
         return cls(**data)

@@ -7,10 +7,11 @@ metadata), so a field can't be written under one name and read under another.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingest.lexicon.normalize import normalize_for_match
 
@@ -19,12 +20,29 @@ FORMAT = 2
 """Bumped when a field changes meaning: an index of another format is refused with `ingest --rebuild`."""
 
 
+class Part(NamedTuple):
+    """A stretch of a chunk under one heading path: where it starts in the chunk's text, its path, and the
+    block `source` opens for it (the first `block_depth` headings of the path; offsets into the report)."""
+
+    offset: int
+    section: str
+    block_depth: int
+    block_start: int
+    block_end: int
+
+    @property
+    def block(self) -> str:
+        return SEP.join(self.section.split(SEP)[: self.block_depth]) if self.section else ""
+
+
 @dataclass(frozen=True)
 class ChunkRecord:
     """A retrievable, citable piece of a report, with exact offsets into the report's cleaned text.
 
     `terms` are the jieba terms of `search_text` (for BM25); `sentence_terms` those of each of the chunk's
-    sentences (`grammar.sentences`), so answers score sentences without segmenting them again.
+    sentences (`grammar.sentences`), so answers score sentences without segmenting them again. `parts` say
+    under which heading each stretch of a chunk stands, so a chunk that holds a whole section with its
+    subsections still cites a sentence by its own subsection (empty for an index written before parts).
     """
 
     chunk_id: str
@@ -43,6 +61,17 @@ class ChunkRecord:
     file: str = ""
     terms: tuple[str, ...] = ()
     sentence_terms: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    parts: tuple[Part, ...] = field(default=(), repr=False)
+
+    def part_at(self, offset: int) -> Part:
+        """The part a chunk-relative offset falls in; the chunk itself where no parts were stored."""
+        depth = len(self.block.split(SEP)) if self.block else 0
+        found = Part(0, self.section, depth, self.block_start, self.block_end)
+        for part in self.parts:
+            if part.offset > offset:
+                break
+            found = part
+        return found
 
     @property
     def search_text(self) -> str:
@@ -65,6 +94,7 @@ class ChunkRecord:
             "year": self.year or 0,
             "terms": " ".join(self.terms),
             "sentence_terms": "\n".join(" ".join(ts) for ts in self.sentence_terms),
+            "parts": json.dumps([list(p) for p in self.parts], ensure_ascii=False),
         }
 
     @classmethod
@@ -89,6 +119,10 @@ class ChunkRecord:
             file=intern(meta["file"]),
             terms=tuple(map(intern, str(meta["terms"]).split())),
             sentence_terms=tuple(tuple(map(intern, line.split())) for line in str(meta["sentence_terms"]).split("\n")),
+            parts=tuple(
+                Part(int(o), intern(sec), int(depth), int(lo), int(hi))
+                for o, sec, depth, lo, hi in json.loads(str(meta.get("parts") or "[]"))
+            ),
         )
 
 

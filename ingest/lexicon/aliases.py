@@ -1,40 +1,361 @@
-"""How people name a unit: its full name, or the short forms everyone uses (民委, 交通局, 人社局).
+"""How people name a unit: its full name, with or without its place, or a short form (住建局, 卫健委, 市监局).
 
-The endings and the look-alike words are data (`data/units.txt`); the short forms are derived from the
-name itself, so a new shelf of reports needs no list of its units.
+A short form keeps the name's kind of ending (局, 委, 办 …) and takes, in order, a prefix of some of the
+name's words, starting with the first: 住建局 ⊂ 住房|和|城乡|建设|局, 市场监管局 ⊂ 市场|监督|管理|局. So a
+new shelf of reports needs no list of its units; the few short forms no rule derives (民委, 政府办) are data
+(`data/unit_names.txt`), as are the endings, places and look-alikes (`data/units.txt`).
+
+Mentions are found on the question's characters, not on its jieba words: a segmentation accident (住|建局)
+can add a place where a name may start, never remove one, so it cannot cut a name or make one up.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+from enum import IntEnum
+from functools import cache, cached_property, lru_cache
 
-from ingest.lexicon.terms import terms
+from ingest.lexicon.tables import word_table
+from ingest.lexicon.terms import segment, terms
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_MAX_PLACE = 6
+"""Characters of a place's own name before its ending (临江市, 城西新区, 巴音郭楞蒙古自治州 is the longest kind)."""
+_MAX_SHOWN = 10
 
 
 @dataclass(frozen=True)
 class UnitWords:
-    suffix: re.Pattern[str]
-    strict: re.Pattern[str]
+    kinds: dict[str, str]
+    endings: tuple[str, ...]
+    strict: frozenset[str]
+    bare: frozenset[str]
+    not_end: tuple[str, ...]
     not_unit: frozenset[str]
+    place_ends: tuple[str, ...]
+    bare_places: frozenset[str]
+    not_place: tuple[str, ...]
+    lead: tuple[str, ...]
+    short_names: dict[str, tuple[str, ...]]
 
 
 @cache
 def unit_words() -> UnitWords:
-    table: dict[str, list[str]] = {}
-    text = resources.files("ingest.lexicon").joinpath("data/units.txt").read_text(encoding="utf-8")
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            name, _, words = line.partition(":")
-            table.setdefault(name.strip(), []).extend(words.split())
+    table = word_table("units.txt")
+    kinds = {
+        end: name.removeprefix("kind_") for name, ends in table.items() if name.startswith("kind_") for end in ends
+    }
     return UnitWords(
-        suffix=re.compile(f"(?:{'|'.join(table['suffix'])})$"),
-        strict=re.compile(f"(?:{'|'.join(table['strict'])})$"),
+        kinds=kinds,
+        endings=tuple(sorted(kinds, key=len, reverse=True)),
+        strict=frozenset(table["strict"]),
+        bare=frozenset(table["bare"]),
+        not_end=table["not_end"],
         not_unit=frozenset(table["not_unit"]),
+        place_ends=tuple(sorted(table["place_end"], key=len, reverse=True)),
+        bare_places=frozenset(table["bare_place"]),
+        not_place=table["not_place"],
+        lead=tuple(sorted(table["lead"], key=len, reverse=True)),
+        short_names=word_table("unit_names.txt"),
     )
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way to write a unit's name: `stem` + an ending of `kind`."""
+
+    stem: str
+    kind: str
+    placed: bool = False
+    """Still opens with a place that another form drops: a likeness to the place (柳溪镇 ~ 柳溪县人社局)
+    says nothing about the unit, so it is never LOOSE."""
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """Segmented only when a short form starting with the stem's first character is tried."""
+        return stem_words(self.stem)
+
+
+class Match(IntEnum):
+    NONE = 0
+    LOOSE = 1
+    """Not a short form, but close (监管局 ~ 市场监督管理局, 卫生局 ~ 卫生健康委员会): not enough to choose the
+    unit, too much to refuse."""
+    SHORT = 2
+    EXACT = 3
+
+
+@lru_cache(maxsize=4096)
+def name_kind(name: str) -> tuple[str, str] | None:
+    """`卫生健康委员会` → (`卫生健康`, `委`); None when the name does not end like a unit."""
+    words = unit_words()
+    for end in words.endings:
+        if name.endswith(end):
+            return name[: -len(end)], words.kinds[end]
+    return None
+
+
+def place_length(text: str, at: int = 0) -> int:
+    """Length of the place opening `text[at:]` (临江市, 城西新区, or 市 alone), 0 if none.
+
+    The shortest reading wins, and a place ending that goes on as a word (市场) or a word that only ends
+    like a place (城市) is no place.
+    """
+    words = unit_words()
+    for own in range(_MAX_PLACE + 1):
+        p = at + own
+        if p >= len(text):
+            return 0
+        end = next((e for e in words.place_ends if text.startswith(e, p)), None)
+        if end is None or (own == 0 and end not in words.bare_places):
+            continue
+        place = text[at : p + len(end)]
+        if any(text.startswith(w, p) for w in words.not_place) or place.endswith(words.not_place):
+            continue
+        return len(place)
+    return 0
+
+
+@cache
+def unit_forms(org: str) -> tuple[Form, ...]:
+    """The name, and the name without each place that opens it (临江市松涛区审计局 → 松涛区审计局 → 审计局),
+    with the data's short names for any of them. Cached: every question matches every unit."""
+    names = [org] if org else []
+    while names and (n := place_length(names[-1])) and name_kind(names[-1][n:]):
+        names.append(names[-1][n:])
+    shorts = unit_words().short_names
+    forms: dict[tuple[str, str], Form] = {}
+    written = [(name, i < len(names) - 1) for i, name in enumerate(names)]
+    written += [(short, False) for name in names for short in shorts.get(name, ())]
+    for name, placed in written:
+        split = name_kind(name)
+        if split and split not in forms:
+            forms[split] = Form(*split, placed=placed)
+    return tuple(forms.values())
+
+
+def stem_words(stem: str) -> tuple[str, ...]:
+    """jieba's words, four- and six-character ones cut in twos (城乡建设 → 城乡 建设): short forms take from each."""
+    out: list[str] = []
+    for word in segment(stem):
+        if len(word) in (4, 6):
+            out.extend(word[i : i + 2] for i in range(0, len(word), 2))
+        else:
+            out.append(word)
+    return tuple(out)
+
+
+def abbreviates(short: str, words: Sequence[str]) -> bool:
+    """`short` is a prefix of the first word, then prefixes of some later words, in order (住建 ⊂ 住房 和 城乡 建设).
+
+    The first character must be the name's: abbreviations keep it (住建, 卫健, 市监), and a short form that
+    drops it (监管局 for 市场监督管理局) as often means another unit (金融监管局).
+    """
+
+    @cache
+    def fits(i: int, j: int) -> bool:
+        if i == len(short):
+            return True
+        if j == len(words):
+            return False
+        word = words[j]
+        for k in range(min(len(word), len(short) - i), 0, -1):
+            if short[i : i + k] == word[:k] and fits(i + k, j + 1):
+                return True
+        return j > 0 and fits(i, j + 1)
+
+    return bool(short) and fits(0, 0)
+
+
+def _in_order(chars: str, text: str) -> bool:
+    it = iter(text)
+    return all(c in it for c in chars)
+
+
+def match(name: str, org: str) -> Match:
+    """How well `name` (as a question writes it) names the unit `org`."""
+    split = name_kind(name)
+    if split is None:
+        return Match.NONE
+    stem, kind = split
+    best = Match.NONE
+    for form in unit_forms(org):
+        if stem == form.stem and kind == form.kind:
+            return Match.EXACT
+        if kind == form.kind and (
+            (not stem and kind in unit_words().bare) or (len(stem) >= 2 and abbreviates(stem, form.words))
+        ):
+            best = Match.SHORT
+        elif (
+            best < Match.LOOSE
+            and len(stem) >= 2
+            and not form.placed
+            and (_in_order(stem, form.stem) if kind == form.kind else abbreviates(stem, form.words))
+        ):
+            best = Match.LOOSE
+    return best
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Characters of a question that end like a unit's name: `run` from where a name may start to its ending.
+
+    `starts` are the offsets in `run` where the name itself may begin: the run's start, after words that go
+    before a name (请问, 那, 2023年), after a place (城南区, 市), and at jieba's word boundaries.
+    """
+
+    run: str
+    start: int
+    kind: str
+    starts: tuple[int, ...]
+    lead: int
+    stem_len: int
+
+    @property
+    def name(self) -> str:
+        """The name as the question writes it, for a refusal: without the words before it, and if that is
+        long, from the last word boundary that leaves two characters before the ending."""
+        shown = self.run[self.lead :]
+        if len(shown) > _MAX_SHOWN:
+            ending = len(self.run) - self.stem_len
+            for s in sorted(self.starts, reverse=True):
+                if s >= self.lead and len(self.run) - ending - s >= 2:
+                    return self.run[s:]
+        return shown
+
+    @property
+    def strict(self) -> bool:
+        """Surely a unit's name (a 局, a 委): a question naming one the shelf lacks can be refused."""
+        return self.kind in unit_words().strict and not self.run.endswith(tuple(unit_words().not_unit))
+
+    def tails(self) -> list[str]:
+        """Where the name may begin, longest first."""
+        return [self.run[s:] for s in self.starts]
+
+
+def mentions(text: str) -> list[Mention]:
+    """Every run of the (normalised) question's characters that ends like a unit's name."""
+    words = unit_words()
+    found: list[Mention] = []
+    for block in _CJK_RUN.finditer(text):
+        chars, begin, i = block.group(), 0, 0
+        while i < len(chars):
+            end = next((e for e in words.endings if chars.startswith(e, i)), None)
+            if end is None or any(len(w) > len(end) and chars.startswith(w, i) for w in words.not_end):
+                i += 1
+                continue
+            run = chars[begin : i + len(end)]
+            stem = run[: -len(end)]
+            if stem or words.kinds[end] in words.bare:
+                found.append(_mention(run, block.start() + begin, words.kinds[end], len(stem)))
+            begin = i = i + len(end)
+    return found
+
+
+def _mention(run: str, start: int, kind: str, stem_len: int) -> Mention:
+    words = unit_words()
+    starts = {0}
+    todo, lead, reached = [0], 0, {0}
+    while todo:
+        s = todo.pop()
+        nexts = [s + len(w) for w in words.lead if run.startswith(w, s)]
+        if s == lead and nexts:
+            lead = max(nexts)
+        if n := place_length(run, s):
+            nexts.append(s + n)
+        for t in nexts:
+            if t < stem_len + 1 and t not in reached:
+                reached.add(t)
+                todo.append(t)
+    starts |= {t for t in reached if t <= stem_len}
+    offset = 0
+    for word in segment(run):
+        offset += len(word)
+        if offset <= stem_len:
+            starts.add(offset)
+    return Mention(run, start, kind, tuple(sorted(starts)), min(lead, stem_len), stem_len)
+
+
+def units_named(mention: Mention, orgs: Iterable[str]) -> tuple[Match, list[str]]:
+    """The units a mention names best, and how well: the best match over where the name may begin, the
+    longest name first among equals (城北区审计局 before 审计局). A LOOSE match looks at every character's
+    place, so only the absence of any likeness refuses a question."""
+    index = _unit_index(tuple(o for o in dict.fromkeys(orgs) if o))
+    for tail in mention.tails():
+        if (split := name_kind(tail)) and (exact := index.exact.get(split)):
+            return Match.EXACT, list(exact)
+    for level, tails in (
+        (Match.SHORT, mention.tails()),
+        (Match.LOOSE, [mention.run[s:] for s in range(len(mention.run))]),
+    ):
+        for tail in tails:
+            if found := [o for o in index.candidates(tail) if match(tail, o) == level]:
+                return level, found
+    return Match.NONE, []
+
+
+@dataclass(frozen=True)
+class _UnitIndex:
+    """The units that can match a name at all, by the characters their forms' stems hold: `match` is run
+    on those only (a shelf of 1,000 units would otherwise cost 90 ms a question)."""
+
+    orgs: tuple[str, ...]
+    exact: dict[tuple[str, str], tuple[str, ...]]
+    by_kind: dict[str, frozenset[str]]
+    by_first: dict[str, frozenset[str]]
+    by_char: dict[str, frozenset[str]]
+
+    def candidates(self, name: str) -> list[str]:
+        split = name_kind(name)
+        if split is None:
+            return []
+        stem, kind = split
+        if not stem:
+            found = self.by_kind.get(kind, frozenset())
+        else:
+            found = self.by_first.get(stem[0], frozenset()) | frozenset.intersection(
+                *(self.by_char.get(c, frozenset()) for c in stem)
+            )
+        return [o for o in self.orgs if o in found]
+
+
+@lru_cache(maxsize=8)
+def _unit_index(orgs: tuple[str, ...]) -> _UnitIndex:
+    exact: dict[tuple[str, str], list[str]] = {}
+    by_kind: dict[str, set[str]] = {}
+    by_first: dict[str, set[str]] = {}
+    by_char: dict[str, set[str]] = {}
+    for org in orgs:
+        for form in unit_forms(org):
+            exact.setdefault((form.stem, form.kind), []).append(org)
+            by_kind.setdefault(form.kind, set()).add(org)
+            if form.stem:
+                by_first.setdefault(form.stem[0], set()).add(org)
+            for c in form.stem:
+                by_char.setdefault(c, set()).add(org)
+
+    def frozen(table: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+        return {k: frozenset(v) for k, v in table.items()}
+
+    exact_orgs = {key: tuple(dict.fromkeys(found)) for key, found in exact.items()}
+    return _UnitIndex(orgs, exact_orgs, frozen(by_kind), frozen(by_first), frozen(by_char))
+
+
+def nearest_units(name: str, orgs: Iterable[str], n: int = 3) -> list[str]:
+    """Units whose names share the most characters with `name` (its ending aside), for a refusal to offer;
+    among equals, those of the same kind first."""
+    index = _unit_index(tuple(o for o in dict.fromkeys(orgs) if o))
+    split = name_kind(name)
+    stem, kind = split if split else (name, "")
+    shared: Counter[str] = Counter()
+    for c in set(stem):
+        shared.update(index.by_char.get(c, frozenset()))
+    same = index.by_kind.get(kind, frozenset())
+    ranked = sorted(shared, key=lambda o: (-shared[o], o not in same, index.orgs.index(o)))
+    return ranked[:n]
 
 
 @cache
@@ -71,17 +392,3 @@ def _short_bureau_names(stem: str) -> set[str]:
             if len(words) > 2:
                 out.add(words[0][0] + words[1][0] + "局")
     return {a for a in out if a not in unit_words().not_unit}
-
-
-def mentions(question_terms: list[str]) -> list[str]:
-    """Terms of a question (and pairs of them: 住建 + 局) that look like a unit's name."""
-    words = [w for w in question_terms if w]
-    units = unit_words()
-    found: list[str] = []
-    for i, word in enumerate(words):
-        candidate = word
-        if word in {"局", "委", "委员会"} and i > 0:
-            candidate = words[i - 1] + word
-        if len(candidate) >= 2 and units.suffix.search(candidate) and candidate not in units.not_unit:
-            found.append(candidate)
-    return found

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from ingest.lexicon.tables import word_table
 
 CN_NUMERALS = "零〇一二三四五六七八九十"
 _CN = "一二三四五六七八九十"
@@ -115,14 +116,5 @@ class PartWords:
 
 @cache
 def part_words() -> PartWords:
-    """Read once: `name: word word …` lines; `#` starts a comment."""
-    table: dict[str, list[str]] = {}
-    text = resources.files("ingest.lexicon").joinpath("data/parts.txt").read_text(encoding="utf-8")
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, _, words = line.partition(":")
-        table.setdefault(name.strip(), []).extend(words.split())
-
-    return PartWords(**{name: re.compile("|".join(words)) for name, words in table.items()})
+    """The part vocabularies of `data/parts.txt`, compiled once."""
+    return PartWords(**{name: re.compile("|".join(words)) for name, words in word_table("parts.txt").items()})

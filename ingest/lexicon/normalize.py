@@ -17,10 +17,15 @@ _CENSORED = (
 _SPACES = re.compile(r"\s+")
 
 
-def normalize_for_match(text: str) -> str:
-    """NFKC (full/half width), 〇→零, censored D/DP restored, lower-case Latin, spaces folded."""
-    text = unicodedata.normalize("NFKC", text)
+def restore_censored(text: str) -> str:
+    """D组会议 → 党组会议, DP → GDP: what the censored characters stand for, for text shown in an answer."""
     for pattern, repl in _CENSORED:
         text = pattern.sub(repl, text)
+    return text
+
+
+def normalize_for_match(text: str) -> str:
+    """NFKC (full/half width), 〇→零, censored D/DP restored, lower-case Latin, spaces folded."""
+    text = restore_censored(unicodedata.normalize("NFKC", text))
     text = text.replace("〇", "零")
     return _SPACES.sub(" ", text).lower().strip()

@@ -3,29 +3,52 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from bot.answer import EmptyQuestion
+from bot.answer import Answerer, EmptyQuestion
 from bot.followup import Conversation
+from bot.services import Services
+from bot.settings import Settings
+from ingest.pipeline import run_ingest
 
 
-def test_answer_quotes_and_cites_the_right_section(corpus_answerer):
+def test_answer_leads_with_the_answer_and_cites_the_right_section(corpus_answerer):
     answer = corpus_answerer.ask("粮食局的连城中心粮库“退城进郊”项目建多少座仓库？")
     assert answer.found
-    assert answer.answer.startswith("据《粮食局2023年工作总结及2024年工作计划》")
+    assert "拟建xx座仓库" in answer.answer[:80]  # the answer first, not the report's title or its preamble
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert markers and markers <= {s.n for s in answer.sources}
+    assert "《" not in answer.answer  # one report answers: nothing from another follows
     top = answer.sources[0]
     assert top.report == "粮食局2023年工作总结及2024年工作计划"
     assert top.section.startswith("一、2023年工作总结 › （二）积极推进仓储项目建设及粮库信息化建设")
     assert "退城进郊" in top.text
 
 
-def test_party_question_finds_censored_text(corpus_answerer):
+def test_party_question_finds_censored_text_and_reads_it_as_meant(corpus_answerer):
     answer = corpus_answerer.ask("管理区是怎样打造党建品牌的？")
     assert answer.found
-    assert "D建品牌" in answer.sources[0].text
+    assert "D建品牌" in answer.sources[0].text  # sources stay verbatim
+    assert "培树党建品牌" in answer.answer and "D建" not in answer.answer
+    assert "D建品牌" in corpus_answerer.source(answer.sources[0].ref).text
+
+
+def test_cited_sentence_names_its_own_item_within_the_chunk(corpus_answerer):
+    answer = corpus_answerer.ask("管理区是怎样打造党建品牌的？")
+    top = answer.sources[0]
+    index = corpus_answerer.reader.current()
+    chunk = index.records[index.positions[top.chunk_id]]
+    assert top.section.startswith(chunk.section + " › ") and top.section.endswith("二是培树D建品牌")
+    assert answer.record()["sources"][0]["section"] == top.section
+    assert top.ref.startswith(top.chunk_id + ":")
+
+
+def test_a_year_no_source_speaks_of_is_refused(corpus_answerer):
+    assert corpus_answerer.ask("粮食局2024年计划新建几座粮库？").found
+    assert not corpus_answerer.ask("粮食局2027年计划新建几座粮库？").found
 
 
 def test_unknown_bureau_fails_closed_and_lists_reports(corpus_answerer):
@@ -120,3 +143,51 @@ def test_named_report_and_part_answer_without_shared_words(corpus_answerer):
     assert answer.found
     assert answer.sources[0].section.startswith("二、存在的问题")
     assert not corpus_answerer.ask("粮食局局长叫什么名字？").found
+
+
+CORPUS2 = Path(__file__).resolve().parents[2] / "bench" / "corpus2" / "reports"
+
+
+@pytest.fixture(scope="module")
+def corpus2_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """Two reports of our own second corpus: a labour bureau with ①② items under （一） headings, and an audit
+    bureau whose summary uses plan words (年初计划…, 按照计划拟办的…)."""
+    files = [
+        CORPUS2 / name
+        for name in (
+            "云岭县人力资源和社会保障局2024年工作总结和2025年工作计划.txt",
+            "青川市河西区审计局2024年工作总结和2025年工作计划.txt",
+        )
+    ]
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("c2") / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest(files, settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+def test_plan_words_about_done_work_find_the_summary(corpus2_answerer):
+    answer = corpus2_answerer.ask("人社局年初计划新建的技能大师工作室建成没有？")
+    assert answer.found
+    assert answer.sources[0].section.startswith("一、2024年工作完成情况")
+    assert "技能大师工作室已经完成建设" in answer.answer[:80]
+
+
+def test_the_plan_part_still_answers_a_plan_question(corpus2_answerer):
+    answer = corpus2_answerer.ask("人社局明年城镇新增就业的目标是多少？")
+    assert answer.found and answer.sources[0].section.startswith("三、2025年工作计划")
+
+
+def test_source_opens_the_item_the_cited_sentence_stands_in(corpus2_answerer):
+    answer = corpus2_answerer.ask("人社局建了多少个乡镇零工驿站？")
+    assert answer.found
+    top = answer.cited_sources[0]
+    assert top.section.endswith("③建设家门口就业服务站")
+    index = corpus2_answerer.reader.current()
+    chunk = index.records[index.positions[top.chunk_id]]
+    assert chunk.section.endswith("（一）就业形势保持总体稳定")  # the chunk holds the whole （一） section
+    item = corpus2_answerer.source(top.ref)
+    whole = corpus2_answerer.source(top.chunk_id)
+    assert item is not None and whole is not None
+    assert item.section.endswith("③建设家门口就业服务站") and item.text.startswith("③建设家门口就业服务站")
+    assert "④加大创业扶持力度" not in item.text and "④加大创业扶持力度" in whole.text

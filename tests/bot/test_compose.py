@@ -1,4 +1,4 @@
-"""Extractive answers read like answers: relevant sentences, in report order, each run cited."""
+"""Extractive answers lead with the sentence that answers, then what supports it, each run cited."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ import re
 from bot.compose import compose
 from bot.retrieve import Hit
 from ingest.index.lexical import BM25
-from ingest.index.schema import ChunkRecord
+from ingest.index.schema import ChunkRecord, Part
 from ingest.lexicon.grammar import sentences
+from ingest.lexicon.normalize import restore_censored
 from ingest.lexicon.terms import terms
 
 
-def record(cid: str, text: str, start: int, report: str = "粮食局2023年工作总结") -> ChunkRecord:
+def record(
+    cid: str,
+    text: str,
+    start: int,
+    report: str = "粮食局2023年工作总结",
+    report_id: str = "r1",
+    section: str = "一、总结",
+    parts: tuple[Part, ...] = (),
+) -> ChunkRecord:
     return ChunkRecord(
         chunk_id=cid,
-        report_id="r1",
+        report_id=report_id,
         ordinal=0,
-        section="一、总结",
-        block="一、总结",
+        section=section,
+        block=section,
         start=start,
         end=start + len(text),
         block_start=0,
@@ -29,7 +38,17 @@ def record(cid: str, text: str, start: int, report: str = "粮食局2023年工�
         report=report,
         file="f.txt",
         terms=tuple(terms(text)),
+        sentence_terms=tuple(tuple(terms(s)) for _, s in sentences(text)),
+        parts=parts,
     )
+
+
+def bm25_of(*records: ChunkRecord) -> BM25:
+    return BM25.from_docs([list(r.terms) for r in records])
+
+
+def markers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
 
 
 def test_sentences_keep_their_offsets():
@@ -39,27 +58,80 @@ def test_sentences_keep_their_offsets():
     assert all(text[s : s + len(t)] == t for s, t in parts)
 
 
-def test_answer_cites_each_run_and_follows_report_order():
-    a = record("a", "连城中心粮库项目总投资xxxx万元。拟建xx座仓库。", 100)
-    b = record("b", "粮库信息化建设完成。与仓库无关的一句话。", 10)
+def test_the_answering_sentence_comes_first_though_it_stands_later_in_the_report():
+    a = record("a", "全年召开调度会议十二次，研究部署重点工作。新建高标准粮库三座，新增仓容五万吨。", 100)
+    hits = [Hit(a, 0.03, 0.9, 10.0)]
+    out = compose(terms("新建了几座粮库"), hits, bm25_of(a), 420, set(), question="新建了几座粮库？")
+    assert out.text.startswith("新建高标准粮库三座")
+    assert "调度会议" not in out.text
+    assert markers(out.text) == set(out.cited) == {1}
+    assert out.cited[1] == [a.text.index("新建高标准粮库")]
+
+
+def test_a_short_lead_in_names_what_the_answer_is_about():
+    a = record("a", "一是推进粮库建设。完成连城粮库主体工程，新增仓容五万吨。二是加强执法检查。", 0)
+    out = compose(terms("仓容新增多少"), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question="仓容新增多少？")
+    assert out.text.startswith("一是推进粮库建设。完成连城粮库主体工程")
+    assert "执法检查" not in out.text
+
+
+def test_a_long_sentence_is_shown_from_the_clause_with_the_figure_asked_for():
+    long = (
+        "围绕县域特色产业发展需要，统筹各类培训资源，组织开展订单式、项目制培训，"
+        "完善培训补贴直达机制，推动培训与就业有效衔接，强化培训质量监督评估，全年新增技能人才3200人。"
+    )
+    a = record("a", long, 0)
+    question = "新增技能人才多少人？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question=question)
+    assert out.text.startswith("…全年新增技能人才3200人。")
+    assert out.cited == {1: [0]}  # the citation still points at the whole sentence
+
+
+def test_another_report_speaks_only_when_it_answers_as_well():
+    a = record("a", "连城中心粮库项目总投资五亿元。拟建八座仓库。", 100)
+    b = record("b", "粮库信息化建设完成。与仓库无关的一句话。", 10, report="商务局2023年工作总结", report_id="r2")
     hits = [Hit(a, 0.03, 0.9, 10.0), Hit(b, 0.02, 0.88, 5.0)]
-    bm25 = BM25([list(a.terms), list(b.terms)])
-    text, cited = compose(terms("连城中心粮库建多少座仓库"), hits, bm25, 420, set())
-    assert text.startswith("据《粮食局2023年工作总结》：")
-    assert cited == {int(n) for n in re.findall(r"\[(\d)\]", text)}
-    assert 1 in cited
-    assert "与仓库无关" not in text
+    out = compose(terms("连城中心粮库建多少座仓库"), hits, bm25_of(a, b), 420, set(), question="")
+    assert "商务局" not in out.text and "无关" not in out.text
+    assert set(out.cited) == {1}
+    twin = record(
+        "c", "连城中心粮库项目总投资五亿元，拟建八座仓库。", 10, report="商务局2023年工作总结", report_id="r2"
+    )
+    out = compose(
+        terms("连城中心粮库建多少座仓库"), [hits[0], Hit(twin, 0.02, 0.88, 5.0)], bm25_of(a, twin), 420, set()
+    )
+    assert "\n另据《商务局2023年工作总结》：" in out.text and set(out.cited) == {1, 2}
+
+
+def test_censored_characters_read_as_meant_and_sources_stay_verbatim():
+    a = record("a", "严格落实D组会议第一议题制度，全年召开D组会议24次。DP增长5.2%。", 0)
+    out = compose(terms("党组会议开了多少次"), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set())
+    assert "党组会议" in out.text and "D组" not in out.text
+    assert "GDP增长5.2%" in restore_censored(a.text)
+    assert "D组会议" in a.text
 
 
 def test_no_shared_terms_falls_back_to_the_top_source_opening():
     a = record("a", "二、存在的问题\n一是预警预测的水平有待提升。二是统计服务水平有待提升。", 0)
-    bm25 = BM25([list(a.terms)])
-    text, cited = compose(terms("短板有哪些"), [Hit(a, 0.03, 0.9, 0.0)], bm25, 420, set())
-    assert "预警预测" in text and cited == {1}
+    out = compose(terms("短板有哪些"), [Hit(a, 0.03, 0.9, 0.0)], bm25_of(a), 420, set())
+    assert "预警预测" in out.text and set(out.cited) == {1}
 
 
 def test_length_is_capped():
     long = "。".join(f"粮库建设第{i}项工作进展顺利" for i in range(100)) + "。"
     a = record("a", long, 0)
-    text, _ = compose(terms("粮库建设进展"), [Hit(a, 0.03, 0.9, 1.0)], BM25([list(a.terms)]), 200, set())
-    assert len(text) < 320
+    out = compose(terms("粮库建设进展"), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 200, set())
+    assert len(out.text) < 320
+
+
+def test_a_roll_call_gives_each_report_a_cited_line():
+    a = record("a", "全年引进招商引资项目12个。", 0)
+    b = record("b", "招商引资到位资金8亿元。", 0, report="商务局2023年工作总结", report_id="r2")
+    hits = [Hit(a, 0.03, 0.9, 1.0), Hit(b, 0.02, 0.9, 1.0)]
+    out = compose(terms("招商引资"), hits, bm25_of(a, b), 420, set(), per_report=True)
+    lines = out.text.splitlines()
+    assert [line[: line.index("》") + 1] for line in lines] == [
+        "据《粮食局2023年工作总结》",
+        "据《商务局2023年工作总结》",
+    ]
+    assert set(out.cited) == {1, 2}

@@ -77,7 +77,7 @@ def test_no_valid_citation_falls_back_to_extractive(make_llm_answerer, llm_serve
     llm_server.reply = "我觉得会开展很多检查。[7]"
     answer = make_llm_answerer().ask(QUESTION)
     assert not answer.llm and answer.found
-    assert answer.answer.startswith("据《粮食局")
+    assert answer.cited_sources and answer.cited_sources[0].report.startswith("粮食局")
     assert any("没有有效引用" in n for n in answer.notes)
 
 
@@ -85,7 +85,7 @@ def test_no_valid_citation_falls_back_to_extractive(make_llm_answerer, llm_serve
 def test_api_errors_fall_back_with_a_note(make_llm_answerer, llm_server, mode):
     llm_server.mode = mode
     answer = make_llm_answerer().ask(QUESTION)
-    assert not answer.llm and answer.found and answer.answer.startswith("据《粮食局")
+    assert not answer.llm and answer.found and answer.cited_sources[0].report.startswith("粮食局")
     assert any("暂时不可用" in n for n in answer.notes)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from bot.query import plan_query
@@ -99,3 +101,79 @@ def test_year_of_the_question_is_read():
 def test_a_fact_without_a_bureau_is_not_a_roll_call():
     assert not plan_query("报告里提到的退城进郊项目是什么？", REPORTS).across
     assert plan_query("提到乡村振兴的单位有哪些？", REPORTS).across
+
+
+def report(org: str, year: int, title: str | None = None, kind: str = "总结+计划") -> ReportEntry:
+    title = title or f"{org}{year}年工作总结和{year + 1}年工作计划"
+    return ReportEntry(f"{org or title}-{year}", title, "f.txt", org, 3, 3, year, year + 1, kind)
+
+
+SHELF = [
+    report("松涛区住房和城乡建设局", 2024),
+    report("临江市卫生健康委员会", 2024),
+    report("临江市发展和改革委员会", 2024),
+    report("城西新区市场监督管理局", 2024),
+    report("柳溪县人力资源和社会保障局", 2024),
+    report("临江市松涛区审计局", 2023),
+    report("临江市松涛区审计局", 2024),
+    report("", 2024, title="2024年工作总结"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "org"),
+    [
+        ("住建局加装了多少部电梯？", "松涛区住房和城乡建设局"),
+        ("卫健委的家庭医生签约率是多少？", "临江市卫生健康委员会"),
+        ("市卫健委明年有什么打算？", "临江市卫生健康委员会"),
+        ("发改委争取了多少上级资金？", "临江市发展和改革委员会"),
+        ("市场监管局处置了多少起投诉？", "城西新区市场监督管理局"),
+        ("市监局处置了多少起投诉？", "城西新区市场监督管理局"),
+        ("人社局培育了哪些劳务品牌？", "柳溪县人力资源和社会保障局"),
+        ("城西新区市场监督管理局有哪些不足？", "城西新区市场监督管理局"),
+    ],
+)
+def test_units_named_the_way_people_say_them_choose_their_report(question, org):
+    plan = plan_query(question, SHELF)
+    assert plan.groups == [[f"{org}-2024"]] and plan.unknown_orgs == []
+
+
+@pytest.mark.parametrize(
+    ("question", "year"),
+    [
+        ("审计局明年计划安排多少个审计项目？", 2024),  # no year: the newest report, its 明年
+        ("审计局今年完成了多少个审计项目？", 2024),
+        ("区审计局有哪些不足？", 2024),
+        ("审计局去年完成了多少个审计项目？", 2023),  # the year before the newest report
+        ("2023年审计局工作中存在哪些问题？", 2023),  # the report whose years hold 2023
+        ("审计局2024年完成了多少个审计项目？", 2024),  # 2024 is the 2024 report's summary year …
+        ("审计局2024年计划安排多少个审计项目？", 2023),  # … and the 2023 report's plan year
+    ],
+)
+def test_of_two_years_of_one_unit_the_question_gets_one(question, year):
+    assert plan_query(question, SHELF).groups == [[f"临江市松涛区审计局-{year}"]]
+
+
+def test_a_unit_the_shelf_lacks_is_refused_with_the_nearest_named():
+    plan = plan_query("统计局明年计划开展哪些调查？", SHELF)
+    assert plan.groups == [] and plan.unknown_orgs == ["统计局"]
+    assert plan.nearest_orgs == ["临江市松涛区审计局"]
+    assert plan_query("教育局明年计划新建几所学校？", SHELF).nearest_orgs == []
+
+
+def test_a_name_like_a_unit_is_neither_chosen_nor_refused():
+    plan = plan_query("监管局处置了多少起投诉？", SHELF)
+    assert plan.groups == [] and plan.unknown_orgs == []
+
+
+def test_untitled_report_is_claimed_by_the_town_it_keeps_naming():
+    untitled = {"2024年工作总结-2024": Counter({"柳溪": 12, "茶园": 6})}
+    plan = plan_query("柳溪镇的茶园面积有多少？", SHELF, untitled)
+    assert plan.groups == [["2024年工作总结-2024"]] and plan.named == ["柳溪镇"]
+    assert plan_query("石湾镇的茶园面积有多少？", SHELF, untitled).groups == []
+
+
+def test_two_units_compared_make_two_groups_in_the_order_named():
+    plan = plan_query("卫健委和住建局在安全生产上各做了什么？", SHELF)
+    assert plan.groups == [["临江市卫生健康委员会-2024"], ["松涛区住房和城乡建设局-2024"]]
+    assert plan_query("卫健委在住建局的配合下做了什么？", SHELF).groups == [["临江市卫生健康委员会-2024"]]

@@ -129,3 +129,50 @@ def test_identical_paragraphs_in_one_section_get_distinct_ids():
     assert len(twins) == 2
     assert twins[0].section == twins[1].section == "一、总体情况"
     assert twins[0].chunk_id != twins[1].chunk_id
+
+
+def test_a_whole_section_chunk_knows_the_subsection_of_each_of_its_parts():
+    (report,) = parse(RANKED, max_tokens=512)
+    (chunk,) = [c for c in report.chunks if "燃煤锅炉淘汰改造" in c.text]
+    assert chunk.section == "一、2023年工作总结"  # the whole section fits: one chunk for its subsections
+    at = chunk.text.index("完成燃煤锅炉淘汰改造17台")
+    part = chunk.part_at(at)
+    assert path_of(part.section) == (
+        "一、2023年工作总结",
+        "（一）大气污染防治成效明显",
+        "2.工业废气治理",
+        "（1）燃煤锅炉",
+    )
+    block = report.text[part.block_start : part.block_end]
+    assert block.startswith("（1）燃煤锅炉") and "在线监测" not in block  # its own block, not the chunk's
+    assert path_of(part.block)[-1] == "（1）燃煤锅炉"
+    water = chunk.part_at(chunk.text.index("新建农村污水管网86公里"))
+    assert path_of(water.section)[1:] == ("（二）水环境质量持续改善", "三是新建农村污水管网86公里")
+    assert water.block.endswith("（二）水环境质量持续改善")  # an item opens the numbered section it is in
+    assert "一是完成12条黑臭水体整治" in report.text[water.block_start : water.block_end]
+    offsets = [p.offset for p in chunk.parts]
+    assert offsets == sorted(offsets) and offsets[0] == 0
+    for p in chunk.parts:  # each part starts where its text does, inside its block
+        assert p.block_start <= chunk.start + p.offset < p.block_end
+        heading = path_of(p.section)[-1] if p.section else ""
+        assert chunk.text[p.offset :].startswith(heading.rstrip("…")[:4])
+
+
+def test_a_chunk_cut_from_a_long_section_has_that_section_as_its_one_part():
+    (report,) = parse(RANKED, max_tokens=16)
+    for chunk in report.chunks:
+        assert chunk.parts, chunk.section
+        assert {p.section for p in chunk.parts} == {chunk.section}
+        assert chunk.part_at(len(chunk.text)).section == chunk.section
+
+
+def test_parts_survive_the_index_metadata():
+    from ingest.index.schema import ChunkRecord
+
+    (report,) = parse(RANKED, max_tokens=512)
+    for chunk in report.chunks:
+        back = ChunkRecord.from_stored(chunk.chunk_id, chunk.text, chunk.metadata())
+        assert back.parts == chunk.parts
+    legacy = {k: v for k, v in report.chunks[1].metadata().items() if k != "parts"}
+    old = ChunkRecord.from_stored("x", report.chunks[1].text, legacy)  # an index written before parts
+    assert old.parts == () and old.part_at(5).section == old.section

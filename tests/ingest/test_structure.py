@@ -1,14 +1,24 @@
-"""Report text → heading tree: numbered ranks, lead sentences, 一是 items, and the sloppy numbering of real reports."""
+"""Report text → heading tree: levels ranked by each report's own order, Word styles, lead sentences, 一是 items,
+and the sloppy numbering of real reports."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+from pathlib import Path
 
+import docx
 import pytest
 
-from ingest.read import read_text
+from ingest.clean import clean_text
+from ingest.read import BOLD_LEVEL, TABLE_LEVEL, read_document, read_text
+from ingest.report import parse_text
+from ingest.split import split_reports
 from ingest.structure import ITEM_RANK, LEAD_RANK, cn_number, segment_report
-from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, parse, path_of
+from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, count_tokens, parse, path_of
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 ZONGJIE = "一、2023年工作总结"
 CANGCHU = "（二）积极推进仓储项目建设及粮库信息化建设"
@@ -19,11 +29,16 @@ def body(text: str) -> str:
     return text.split("\n", 2)[2]
 
 
-def path_at(text: str, needle: str) -> tuple[str, ...]:
-    """The heading path of the segment holding the first occurrence of needle."""
+def segment_at(text: str, needle: str, headings: dict[str, int] | None = None):
+    """The segment holding the first occurrence of needle."""
     pos = text.index(needle)
-    (segment,) = [s for s in segment_report(text) if s.start <= pos < s.end]
-    return segment.path
+    (segment,) = [s for s in segment_report(text, headings) if s.start <= pos < s.end]
+    return segment
+
+
+def path_at(text: str, needle: str, headings: dict[str, int] | None = None) -> tuple[str, ...]:
+    """The heading path of the segment holding the first occurrence of needle."""
+    return segment_at(text, needle, headings).path
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +179,334 @@ def test_every_real_report_has_a_heading_tree(real):
     for title, report in real.items():
         assert report.sections >= 5, title
         assert sum(1 for c in report.chunks if c.section) >= len(report.chunks) - 2, title
+
+
+# --- levels ranked by the report's own order --------------------------------------------------------------
+
+PARTS = """城建局2023年工作总结及2024年工作要点
+
+第一部分 2023年工作总结
+1.项目建设稳步推进
+1.1重点工程
+全年实施重点工程12项，完成投资8.6亿元。
+1.2民生工程
+（1）教育设施。新建幼儿园3所，新增学位900个。
+（2）医疗设施。改造乡镇卫生院5家。
+2.营商环境持续优化
+2.1审批提速
+企业开办时间压减至1个工作日，审批事项精简三成。
+3.存在的不足
+一是项目储备不足；二是要素保障偏弱。
+第二部分 2024年工作要点
+1.抓好项目谋划
+计划新建城市停车场4处，新增泊位2000个。
+2.深化改革攻坚
+（1）推进国企改革。完成3家企业整合重组。
+"""
+PART_ONE = "第一部分 2023年工作总结"
+PART_TWO = "第二部分 2024年工作要点"
+
+
+def test_parts_then_arabic_then_decimal_then_paren():
+    text = body(PARTS)
+    assert path_at(text, "全年实施重点工程") == (PART_ONE, "1.项目建设稳步推进", "1.1重点工程")
+    assert path_at(text, "新增学位900个") == (PART_ONE, "1.项目建设稳步推进", "1.2民生工程", "（1）教育设施")
+    assert path_at(text, "企业开办时间") == (PART_ONE, "2.营商环境持续优化", "2.1审批提速")
+    assert path_at(text, "要素保障偏弱") == (PART_ONE, "3.存在的不足", "二是要素保障偏弱")
+    # the plan is its own part, not the tail of `3.存在的不足`
+    assert path_at(text, "计划新建城市停车场") == (PART_TWO, "1.抓好项目谋划")
+    assert path_at(text, "完成3家企业整合重组") == (PART_TWO, "2.深化改革攻坚", "（1）推进国企改革")
+    assert segment_at(text, "新增学位900个").ranks == (1, 2, 3, 4)
+
+
+def test_the_plan_part_is_classified_as_plan():
+    (report,) = parse(PARTS)
+    plan = [c for c in report.chunks if "停车场" in c.text or "整合重组" in c.text]
+    assert plan and all(path_of(c.section)[0] == PART_TWO and c.kind == "计划" and c.year == 2024 for c in plan)
+    summary = [c for c in report.chunks if "卫生院" in c.text]
+    assert summary and all(c.kind == "总结" and c.year == 2023 for c in summary)
+
+
+ARABIC_TOP = """1.基本情况
+今年以来，全局上下围绕中心工作，各项任务有序推进。
+2.主要成效
+（1）农业生产。粮食总产量达到31万吨，增长2.1%。
+（2）农民增收。农村居民人均可支配收入增长7.5%。
+3.下一步打算
+（1）稳定粮食生产。确保播种面积不减少。
+"""
+
+
+def test_a_report_whose_top_level_is_arabic():
+    assert path_at(ARABIC_TOP, "全局上下") == ("1.基本情况",)
+    assert path_at(ARABIC_TOP, "人均可支配收入") == ("2.主要成效", "（2）农民增收")
+    assert path_at(ARABIC_TOP, "播种面积不减少") == ("3.下一步打算", "（1）稳定粮食生产")
+    assert segment_at(ARABIC_TOP, "人均可支配收入").ranks == (1, 2)
+
+
+CN_PAREN_FIRST = """（一）2023年工作开展情况
+一、抓党建
+全年开展主题党日活动24次，覆盖党员860人。
+二、抓发展
+引进项目15个，到位资金9亿元。
+（二）2024年工作安排
+一、稳增长
+力争地区生产总值增长6%，固定资产投资增长8%。
+"""
+
+
+def test_paren_numbers_before_any_cn_number_are_the_top_level():
+    assert path_at(CN_PAREN_FIRST, "主题党日") == ("（一）2023年工作开展情况", "一、抓党建")
+    assert path_at(CN_PAREN_FIRST, "引进项目15个") == ("（一）2023年工作开展情况", "二、抓发展")
+    # （二） is a sibling of （一）: it closes 二、 and its own 一、 starts a new list
+    assert path_at(CN_PAREN_FIRST, "地区生产总值") == ("（二）2024年工作安排", "一、稳增长")
+    assert segment_at(CN_PAREN_FIRST, "地区生产总值").ranks == (1, 2)
+
+
+CIRCLED = """一、重点工作
+（一）农业生产
+①粮食生产
+全年粮食播种面积稳定在45万亩，单产提高3%。
+②高标准农田
+新建高标准农田2万亩，配套灌溉设施。
+（二）农村改革
+①土地确权
+完成确权登记颁证1.2万户，确权率99%。
+二、存在问题
+基层农技人员不足，服务能力有待提升。
+"""
+
+
+def test_circled_numbers_nest_below_the_paren_numbers():
+    assert path_at(CIRCLED, "45万亩") == ("一、重点工作", "（一）农业生产", "①粮食生产")
+    assert path_at(CIRCLED, "新建高标准农田2万亩") == ("一、重点工作", "（一）农业生产", "②高标准农田")
+    assert path_at(CIRCLED, "确权登记") == ("一、重点工作", "（二）农村改革", "①土地确权")
+    assert path_at(CIRCLED, "基层农技人员") == ("二、存在问题",)
+
+
+DECIMAL = """1.财政收支
+1.1财政收入
+1.1.1税收收入
+全年完成税收收入18.3亿元，增长5%。
+1.1.2非税收入
+非税收入完成4.1亿元，下降3%。
+1.2财政支出
+民生支出占一般公共预算支出的比重达到80%。
+2.债务管理
+2.1化解存量债务
+全年化解存量债务6亿元，风险总体可控。
+"""
+
+
+def test_three_level_decimal_numbers():
+    assert path_at(DECIMAL, "税收收入18.3亿元") == ("1.财政收支", "1.1财政收入", "1.1.1税收收入")
+    assert path_at(DECIMAL, "非税收入完成") == ("1.财政收支", "1.1财政收入", "1.1.2非税收入")
+    assert path_at(DECIMAL, "民生支出") == ("1.财政收支", "1.2财政支出")
+    assert path_at(DECIMAL, "化解存量债务6亿元") == ("2.债务管理", "2.1化解存量债务")
+    assert segment_at(DECIMAL, "非税收入完成").ranks == (1, 2, 3)
+
+
+def test_decimal_numbers_start_a_new_list_under_each_parent_number():
+    text = "1.1规划编制\n完成国土空间规划编制，报省政府审批。\n1.2用地保障\n保障项目用地3000亩，盘活存量土地800亩。\n2.1执法监察\n立案查处违法用地12宗，结案率100%。"
+    assert path_at(text, "保障项目用地") == ("1.2用地保障",)
+    assert path_at(text, "立案查处") == ("2.1执法监察",)
+
+
+ITEMS_UNDER_ARABIC = """1.强化安全监管
+全年开展安全检查1200次。一是排查隐患300处；二是整治问题企业20家。
+2.提升应急能力
+一是新建应急物资库2个。二是组建专业救援队伍3支。
+"""
+
+
+def test_items_inside_arabic_sections():
+    assert path_at(ITEMS_UNDER_ARABIC, "全年开展安全检查") == ("1.强化安全监管",)
+    assert path_at(ITEMS_UNDER_ARABIC, "整治问题企业") == ("1.强化安全监管", "二是整治问题企业20家")
+    assert path_at(ITEMS_UNDER_ARABIC, "救援队伍") == ("2.提升应急能力", "二是组建专业救援队伍3支")
+    assert segment_at(ITEMS_UNDER_ARABIC, "救援队伍").ranks == (1, ITEM_RANK)
+
+
+def test_a_family_seen_before_keeps_its_level():
+    # 1. was learned below （一）; under 二、 it comes straight after 二、 and still nests, not as a sibling
+    text = "一、工作总结\n（一）招商引资\n1.签约项目\n签约项目20个，总投资56亿元。\n二、工作计划\n1.项目落地\n推动10个项目开工，年内投产5个。\n（一）要素保障\n保障用地500亩，落实资金2亿元。"
+    assert path_at(text, "推动10个项目开工") == ("二、工作计划", "1.项目落地")
+    assert path_at(text, "保障用地500亩") == ("二、工作计划", "（一）要素保障")
+
+
+def test_a_new_family_between_known_ones_takes_its_usual_place():
+    # （1） first appears right under 第二部分, where 1. was seen before: a later 1. nests above it, not under it
+    text = "第一部分 总结\n1.概况\n概况正文，概况正文。\n第二部分 计划\n（1）预算编制\n编制正文，编制正文。\n1.重点任务\n（1）项目一\n项目正文，项目正文。"
+    assert path_at(text, "项目正文") == ("第二部分 计划", "1.重点任务", "（1）项目一")
+
+
+def test_a_number_repeated_on_its_own_line_is_the_next_sibling():
+    text = (
+        "一、安全监管\n全年检查企业300家，整改隐患900项。\n二、应急演练\n组织综合演练12场，参演人员3000人次。\n"
+        "二、宣传教育\n开展安全宣传进企业活动40场，发放资料2万份。\n三、下一步计划\n计划正文，计划正文。"
+    )
+    assert path_at(text, "开展安全宣传") == ("二、宣传教育",)
+    assert path_at(text, "计划正文") == ("三、下一步计划",)
+
+
+def test_a_paragraph_running_on_into_the_next_numbers_is_cut_at_them():
+    text = (
+        "三、2025年工作计划\n"
+        "（一）推进法律援助扩面，受理案件1600件以上。（二）新建调解组织3个，调解成功率98%以上。（三）完成普法规划中期评估。\n"
+        "（四）社会保障\n①扩大参保覆盖面，新增参保2000人；②提高待遇标准，月人均提高20元；③加强基金监管。\n"
+        "（五）加快建设，确保年底完工。（七）号地块同步开工，配套道路同步建设。"
+    )
+    top = "三、2025年工作计划"
+    assert path_at(text, "受理案件1600件") == (top, "（一）推进法律援助扩面，受理案件1600件以上")
+    assert path_at(text, "新建调解组织") == (top, "（二）新建调解组织3个，调解成功率98%以上")
+    assert path_at(text, "中期评估") == (top, "（三）完成普法规划中期评估")
+    assert path_at(text, "月人均提高") == (top, "（四）社会保障", "②提高待遇标准，月人均提高20元")
+    assert path_at(text, "加强基金监管") == (top, "（四）社会保障", "③加强基金监管")
+    # only the next number cuts: （七） after （五） is text of （五）
+    assert path_at(text, "号地块同步开工") == (top, "（五）加快建设，确保年底完工")
+
+
+def test_items_continue_from_the_paragraph_before():
+    text = "一、主要工作\n一是完成道路硬化20公里。二是新建桥梁3座。\n三是改造危房120户。四是新建村级活动场所5个。"
+    assert path_at(text, "改造危房") == ("一、主要工作", "三是改造危房120户")
+    assert path_at(text, "村级活动场所") == ("一、主要工作", "四是新建村级活动场所5个")
+    # a paragraph that starts its own list again is not a continuation
+    again = text + "\n一是修缮祠堂2处。二是整治河塘6口。"
+    assert path_at(again, "整治河塘") == ("一、主要工作", "二是整治河塘6口")
+
+
+# --- Word styles and bold lines ---------------------------------------------------------------------------
+
+STYLED = """总体情况
+1.收入完成情况
+全年完成一般公共预算收入25亿元，增长4%。
+2.支出保障情况
+全年民生支出20亿元，占比八成。
+重点工作
+1.预算改革
+全面实施预算绩效管理，评价项目120个。
+项目建设
+（1）新建学校两所。完成主体工程。
+体制改革
+推进乡镇财政管理体制改革，理顺收支关系。
+"""
+STYLES = {"总体情况": 1, "重点工作": 1, "项目建设": 2, "体制改革": 2}
+
+
+def test_styled_lines_are_headings_and_numbers_nest_below_them():
+    assert path_at(STYLED, "一般公共预算收入", STYLES) == ("总体情况", "1.收入完成情况")
+    assert path_at(STYLED, "预算绩效", STYLES) == ("重点工作", "1.预算改革")
+    # a Heading 2 closes the plain 1. that was open under the Heading 1
+    assert path_at(STYLED, "完成主体工程", STYLES) == ("重点工作", "项目建设", "（1）新建学校两所")
+    assert path_at(STYLED, "乡镇财政管理", STYLES) == ("重点工作", "体制改革")
+    assert segment_at(STYLED, "完成主体工程", STYLES).ranks[:2] == (1, 2)
+    # without the styles the same lines are plain text under the numbers
+    assert path_at(STYLED, "乡镇财政管理")[-1] == "（1）新建学校两所"
+
+
+def test_unstyled_line_of_a_styled_number_family_keeps_the_styled_level():
+    text = "一、总体情况\n（一）收入\n收入正文，收入正文。\n二、下一步计划\n计划正文，计划正文。"
+    headings = {"一、总体情况": 1, "（一）收入": 2}
+    assert path_at(text, "计划正文", headings) == ("二、下一步计划",)
+    assert segment_at(text, "计划正文", headings).ranks == (1,)
+
+
+def test_bold_lines_are_a_family_and_bold_numbers_are_their_number():
+    text = "一、工作总结\n主要做法\n做法正文，做法正文。\n（一）党建\n党建正文，党建正文。\n存在不足\n不足正文，不足正文。\n二、工作计划\n计划正文，计划正文。"
+    headings = {"一、工作总结": BOLD_LEVEL, "主要做法": BOLD_LEVEL, "存在不足": BOLD_LEVEL, "二、工作计划": BOLD_LEVEL}
+    assert path_at(text, "做法正文", headings) == ("一、工作总结", "主要做法")
+    assert path_at(text, "党建正文", headings) == ("一、工作总结", "主要做法", "（一）党建")
+    assert path_at(text, "不足正文", headings) == ("一、工作总结", "存在不足")
+    assert path_at(text, "计划正文", headings) == ("二、工作计划",)
+
+
+def test_a_table_caption_files_its_rows_inside_the_section():
+    text = "一、主要指标\n表：指标、2023年、目标\n地区生产总值：2023年 310亿元；目标 330亿元。\n二、下一步\n计划正文，计划正文。"
+    headings = {"表：指标、2023年、目标": TABLE_LEVEL}
+    assert path_at(text, "地区生产总值", headings) == ("一、主要指标", "表：指标、2023年、目标")
+    assert segment_at(text, "地区生产总值", headings).ranks == (1, LEAD_RANK)
+    assert path_at(text, "计划正文", headings) == ("二、下一步",)
+
+
+def _styled_docx(path: Path, paragraphs: list[tuple[str, str | None]]) -> None:
+    document = docx.Document()
+    for text, style in paragraphs:
+        if style == "bold":
+            document.add_paragraph().add_run(text).bold = True
+        else:
+            document.add_paragraph(text, style=style)
+    document.save(str(path))
+
+
+def test_word_styles_reach_the_tree_through_parse_text(tmp_path):
+    path = tmp_path / "styled.docx"
+    _styled_docx(
+        path,
+        [
+            ("水务局2023年工作总结", "Title"),
+            ("工作成效", "Heading 1"),
+            ("供水保障", "Heading 2"),
+            ("1.新建水厂一座，日供水能力提高2万吨。", None),
+            ("2.改造老旧管网35公里。", None),
+            ("下步打算", "Heading 1"),
+            ("建成智慧水务平台，实现远程抄表全覆盖。", None),
+            ("水务局2024年工作计划", "Title"),
+            ("重点任务", "Heading 1"),
+            ("开工建设第二水源工程。", None),
+        ],
+    )
+    document = read_document(path, 10_000_000)
+    reports = parse_text(document.text, path, 24, count_tokens, headings=document.headings)
+    assert [r.title for r in reports] == ["水务局2023年工作总结", "水务局2024年工作计划"]
+
+    def sections(needle: str, parsed=reports) -> set[tuple[str, ...]]:
+        return {path_of(c.section) for r in parsed for c in r.chunks if needle in c.text}
+
+    assert {p[:2] for p in sections("改造老旧管网")} == {("工作成效", "供水保障")}
+    assert sections("智慧水务平台") == {("下步打算",)}
+    assert sections("第二水源") == {("重点任务",)}
+    # without the styles the second title (no blank line above it) does not start a report, nor 重点任务 a section
+    plain = parse_text(document.text, path, 24, count_tokens)
+    assert len(plain) == 1
+    assert all("重点任务" not in p for p in sections("第二水源", plain))
+
+
+def test_one_title_line_opening_the_file_names_the_report():
+    text = "关于全年水务运行的情况通报\n一、供水\n全年供水3000万吨。"
+    (report,) = parse_text(text, Path("/reports/f.docx"), 512, count_tokens, {"关于全年水务运行的情况通报": 0})
+    assert report.title == "关于全年水务运行的情况通报"
+    assert path_of(report.chunks[0].section) == ("一、供水",)
+    (plain,) = parse_text(text, Path("/reports/f.docx"), 512, count_tokens)
+    assert plain.title == "f"
+
+
+# --- the shared corpus: the tree the fixed ranks gave ------------------------------------------------------
+
+
+def _tree_digest(segments) -> str:
+    payload = json.dumps([[list(s.path), s.start, s.end] for s in segments], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_shared_corpus_trees_are_what_fixed_ranks_gave(compilation):
+    expected = json.loads((DATA / "structure-tree.json").read_text(encoding="utf-8"))["reports"]
+    raws = split_reports(clean_text(read_text(compilation, 20_000_000)), compilation.stem)
+    assert [hashlib.sha1(r.title.encode()).hexdigest() for r in raws] == [e["title_sha1"] for e in expected]
+    for raw, want in zip(raws, expected, strict=True):
+        segments = segment_report(raw.text)
+        got = {
+            "segments": len(segments),
+            "paths": len({s.path for s in segments if s.path}),
+            "tops": len({s.path[0] for s in segments if s.path}),
+            "digest": _tree_digest(segments),
+        }
+        assert got == {k: want[k] for k in got}, raw.title
+
+
+def test_shared_docx_with_its_bold_lines_gives_the_same_trees(shared_dir):
+    document = read_document(shared_dir / "corpus" / "variants" / "bureau-reports-2023.docx", 20_000_000)
+    assert document.headings  # its title and 一、 lines are bold
+    styled = parse_text(document.text, Path("c.docx"), 512, count_tokens, headings=document.headings)
+    plain = parse_text(document.text, Path("c.docx"), 512, count_tokens)
+    assert [r.title for r in styled] == [r.title for r in plain]
+    for a, b in zip(styled, plain, strict=True):
+        assert [c.section for c in a.chunks] == [c.section for c in b.chunks], a.title

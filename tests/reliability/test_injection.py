@@ -61,4 +61,4 @@ def test_sources_are_fenced_escaped_and_the_secret_never_reaches_the_user(inject
     assert "CANARY-91c2" not in answer.answer
     assert "来源是资料" not in answer.answer and "只根据用户提供的" not in answer.answer
     assert answer.found and not answer.llm
-    assert answer.answer.startswith("据《审计局")
+    assert answer.cited_sources[0].report.startswith("审计局")

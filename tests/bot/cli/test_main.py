@@ -87,7 +87,7 @@ def test_eval_writes_records_and_scores(run, shared_dir, tmp_path):
 def test_chat_follow_up(run):
     out = run("chat", stdin="粮食局今年在仓储项目建设上做了什么？\n那明年呢？\n")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("据《粮食局") >= 2
+    assert out.stdout.count("] 粮食局2023年工作总结") >= 2
     assert "三、2024年工作计划" in out.stdout
 
 

@@ -147,7 +147,7 @@ def test_admin_reindex_runs_in_background_and_then_answers_about_the_new_report(
         assert done.edits >= 2 and len(sent(tg, ADMIN)) == 2  # one progress message, edited; one "busy" reply
 
         [answer] = await say(tg, USER, "水利局今年在防汛抗旱方面做了什么？")
-        assert answer.text.startswith(f"据《{WATER}》") and f"\n[1] {WATER} › " in answer.text
+        assert f"\n[1] {WATER} › " in answer.text
         last = state_of(app).chats[USER].last_answer
         n = next(s.n for s in last.sources if s.section.startswith("一、2023年工作总结 › （一）防汛抗旱保障有力"))
         section = state_of(app).answerer.source(last.sources[n - 1].chunk_id)
@@ -199,7 +199,7 @@ def test_admin_document_is_saved_and_ingested_and_others_are_refused(bot_setting
         assert sorted(p.name for p in reports.iterdir()) == [name]  # no .part file left, nothing else saved
 
         [answer] = await say(tg, USER, "审计局明年有哪些工作计划？")
-        assert answer.text.startswith(f"据《{AUDIT}》") and f"[1] {AUDIT} › 二、2024年工作计划" in answer.text
+        assert f"[1] {AUDIT} › 二、2024年工作计划" in answer.text
 
     drive(app, scenario)
     assert len(tg.calls_of("getFile")) == len(tg.calls_of("downloadFile")) == 1  # only the admin's file

@@ -51,7 +51,7 @@ def test_private_question_gets_cited_html_answer_with_buttons_and_typing(bot_set
         assert "<b>来源</b>" in answer.raw_text
         body, lines = _split_answer(answer.text)
         markers = [int(n) for n in re.findall(r"\[(\d+)\]", body)]
-        assert body.startswith(f"据《{GRAIN_REPORT}》：") and markers
+        assert markers and f"[1] {GRAIN_REPORT} › " in answer.text
         listed = [SOURCE_LINE.match(line) for line in lines]
         assert all(listed), lines
         assert sorted({int(m.group(1)) for m in listed}) == sorted(set(markers))
@@ -64,7 +64,7 @@ def test_private_question_gets_cited_html_answer_with_buttons_and_typing(bot_set
         assert last is not None and last.found and last.answer in answer.text
         buttons = _buttons(answer.reply_markup)
         assert [b["text"] for b in buttons] == [f"原文 [{s.n}]" for s in last.cited_sources]
-        assert [b["callback_data"] for b in buttons] == [f"src:{s.chunk_id}" for s in last.cited_sources]
+        assert [b["callback_data"] for b in buttons] == [f"src:{s.ref}" for s in last.cited_sources]
 
     drive(app, scenario)
     typing = [c for c in tg.calls_of("sendChatAction") if c.params.get("chat_id") == USER]
@@ -96,7 +96,7 @@ def test_source_button_sends_the_whole_section_and_forged_data_is_refused(bot_se
         assert not tg.calls_of("answerCallbackQuery")[0].params.get("show_alert")
 
         [other_answer] = await say(tg, OTHER, "林业局今年取得了哪些成绩？")
-        assert cited.chunk_id not in state.chats[OTHER].shown
+        assert cited.ref not in state.chats[OTHER].shown
         forged = [
             (USER, "src:0123456789abcdef0123", answer.message_id),  # a made-up chunk id
             (OTHER, data, other_answer.message_id),  # a real id, shown only in another chat
@@ -181,7 +181,7 @@ def test_follow_up_stays_on_the_bureau_per_chat_and_new_forgets(bot_settings, op
 
         await say(tg, OTHER, "那明年呢？")  # another chat has no history
         elsewhere = chats[OTHER].last_answer
-        assert not all(s.report == GRAIN_REPORT for s in elsewhere.sources)
+        assert not elsewhere.found and not elsewhere.sources and "上一个问题" in elsewhere.answer
 
         await say(tg, USER, "/new")
         await say(tg, USER, "那明年呢？")
@@ -221,7 +221,7 @@ def test_flood_control_429_is_retried_not_dropped(bot_settings, open_services, t
 
     async def scenario(app):
         [answer] = await say(tg, USER, GRAIN)
-        assert answer.text.startswith(f"据《{GRAIN_REPORT}》")
+        assert f"[1] {GRAIN_REPORT} › " in answer.text
 
     drive(app, scenario)
     refused, delivered = tg.calls_of("sendMessage")

