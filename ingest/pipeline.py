@@ -18,6 +18,7 @@ from ingest.index.errors import IngestFailed, WriterBusy
 from ingest.index.manifest import FileEntry, Manifest
 from ingest.index.schema import FORMAT, ParsedReport
 from ingest.index.store import IndexStore
+from ingest.ocr import PageOcr
 from ingest.read import check_file, iter_files, read_document
 from ingest.report import parse_text
 from ingest.settings import IngestSettings
@@ -75,22 +76,32 @@ def run_ingest(
     rebuild: bool = False,
     show_progress: bool = True,
     progress: Progress | None = None,
+    ocr: bool = True,
 ) -> IngestResult:
     """Take the writer lock (and the server's lease), recover from any earlier crash, then ingest; raise IngestBusy if
-    another ingest holds either."""
+    another ingest holds either. `ocr=False` (`--no-ocr`) refuses scanned PDFs instead of reading them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.data_dir / "ingest.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
         raise IngestBusy("another ingest is running; try again when it has finished") from None
+    pages = (
+        PageOcr(
+            settings.ocr_cache_path, max_pages=settings.max_ocr_pages, show_progress=None if show_progress else False
+        )
+        if ocr
+        else None
+    )
     try:
         with store.writer():
             store.collect()
-            return _ingest(list(paths), settings, store, embedder, prune, rebuild, show_progress, progress)
+            return _ingest(list(paths), settings, store, embedder, prune, rebuild, show_progress, progress, pages)
     except WriterBusy as exc:
         raise IngestBusy(f"{exc}; try again when it has finished") from None
     finally:
+        if pages is not None:
+            pages.close()
         lock.release()
 
 
@@ -103,6 +114,7 @@ def _ingest(
     rebuild: bool,
     show_progress: bool,
     progress: Progress | None,
+    pages: PageOcr | None,
 ) -> IngestResult:
     started = time.perf_counter()
     embedded_before = embedder.embedded
@@ -137,7 +149,7 @@ def _ingest(
             if old and old.sha256 == sha and not rebuild:
                 result.outcomes.append(FileOutcome(key, "unchanged", len(old.reports), old.chunks))
                 continue
-            doc = read_document(path, max_bytes, settings.max_pdf_pages)
+            doc = read_document(path, max_bytes, settings.max_pdf_pages, ocr=pages)
             reports = parse_text(doc.text, Path(key), settings.chunk_tokens, count, headings=doc.headings)
             if not any(r.chunks for r in reports):
                 raise FileRejected(path, "no report text found after cleaning")

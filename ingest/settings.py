@@ -43,6 +43,8 @@ class IngestSettings(BaseSettings):
     chunk_tokens: int = 512
     max_file_mb: float = 20.0
     max_pdf_pages: int = 2000
+    max_ocr_pages: int = 200
+    ocr_cache: Path | None = None
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "REPORTBOT_OPENAI_API_KEY")
@@ -58,11 +60,15 @@ class IngestSettings(BaseSettings):
     chroma_auth_header: str = Field(default="Authorization", validation_alias=AliasChoices("CHROMA_AUTH_HEADER"))
     collection_prefix: str = "reportbot"
 
-    _expand_paths = field_validator("data_dir", "reports_dir", "embed_cache", mode="after")(expand_home)
+    _expand_paths = field_validator("data_dir", "reports_dir", "embed_cache", "ocr_cache", mode="after")(expand_home)
 
     @property
     def embed_cache_path(self) -> Path:
         return self.embed_cache or self.data_dir / "embed-cache.sqlite"
+
+    @property
+    def ocr_cache_path(self) -> Path:
+        return self.ocr_cache or self.data_dir / "ocr-cache.sqlite"
 
     @property
     def server_mode(self) -> bool:

@@ -36,7 +36,7 @@ def make_bad_inputs(tmp_path):
     add("adverts-only.txt", ADVERTS.encode(), "no report text found after cleaning")
     add("random.docx", _random_bytes(4096, 1), "not a valid .docx")
     add("random.pdf", _random_bytes(4096, 2), "not a valid PDF")
-    add("scan.pdf", make_pdf([None]), "no text layer")
+    add("scan.pdf", make_pdf([None]), "page 1: blank")
     add("missing.txt", None, "no such file or folder")
     broken = root / "broken.docx"
     with zipfile.ZipFile(broken, "w") as archive:

@@ -112,8 +112,8 @@ def test_docx_paragraphs_and_tables_in_body_order(tmp_path):
     assert read_text(path, MB).split("\n") == [
         "统计局2023年工作总结",
         "一、主要指标",
-        "指标\t增速",
-        "规上工业\t5.2%",
+        "表：指标、增速",
+        "规上工业：增速 5.2%。",
         "二、下一步工作计划",
     ]
 
