@@ -110,7 +110,7 @@ def naive(files: list[Path], halves: dict[str, list[dict[str, Any]]]) -> dict[st
     try:
         matrix = np.asarray(embedder.embed_documents(chunks), dtype=np.float32)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        bm25 = BM25([terms(c) for c in chunks])
+        bm25 = BM25.from_docs([terms(c) for c in chunks])
         out: dict[str, Any] = {"chunks": len(chunks)}
         for name, questions in halves.items():
             ranks: dict[str, list[int | None]] = {"dense": [], "rrf": []}

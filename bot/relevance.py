@@ -46,7 +46,7 @@ def _title_terms(index: LoadedIndex) -> frozenset[str]:
     generation = index.manifest.generation
     found = _TITLE_TERMS.get(generation)
     if found is None:
-        found = frozenset(t for r in index.manifest.reports for t in terms(r.title))
+        found = frozenset(t for words in index.title_terms.values() for t in words)
         if len(_TITLE_TERMS) > 4:
             _TITLE_TERMS.clear()
         _TITLE_TERMS[generation] = found

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.answer import Answerer
-from bot.prompts import load_prompts
 from bot.settings import Settings
-from ingest.index.embed import CachedEmbeddings, build_embeddings
-from ingest.index.reader import IndexReader
 from ingest.index.store import IndexStore, open_store
+
+if TYPE_CHECKING:  # built on first use, so a command imports only the clients it needs
+    from bot.answer import Answerer
+    from ingest.index.embed import CachedEmbeddings
 
 
 @dataclass
@@ -44,6 +44,8 @@ class Services:
 
     def new_embeddings(self) -> CachedEmbeddings:
         """A separate embedder for an ingest inside a serving process, so queries don't queue behind it."""
+        from ingest.index.embed import CachedEmbeddings, build_embeddings
+
         s = self.settings
         key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
         threads = s.embedding_threads or (1 if self.serving else 0)
@@ -52,6 +54,10 @@ class Services:
 
     def answerer(self) -> Answerer:
         """The answering core over the live index, with the LLM when one is configured."""
+        from bot.answer import Answerer
+        from bot.prompts import load_prompts
+        from ingest.index.reader import IndexReader
+
         reader = IndexReader(self.store, self.embeddings.name, check_every=self.settings.index_check_seconds)
         prompts = load_prompts(self.settings.prompts_dir) if self.llm is not None else None
         return Answerer(reader, self.embeddings, self.settings, llm=self.llm, prompts=prompts)

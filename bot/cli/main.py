@@ -10,17 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from rich.console import Console
-
-from bot.answer import Answer, Answerer
-from bot.cli import render
 from bot.errors import BadInput, EmptyQuestion, ReportbotError
-from bot.followup import Conversation
-from bot.services import Services
-from bot.settings import Settings
-from ingest.pipeline import run_ingest
+
+if TYPE_CHECKING:  # each command imports what it uses: `--help` needs none of it, `ask` no LangChain
+    from bot.answer import Answerer
+    from bot.services import Services
 
 USAGE_HINT = '用法：reportbot ask "粮食局明年打算新建哪些粮库？"'
 
@@ -41,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="+", type=Path)
     ing.add_argument("--prune", action="store_true", help="drop reports whose files are gone")
     ing.add_argument("--rebuild", action="store_true", help="re-read every file (embeddings come from the cache)")
+    ing.add_argument("--no-ocr", action="store_true", help="refuse scanned PDF pages instead of reading them with OCR")
     ing.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     st = sub.add_parser("status", help="what is indexed")
@@ -74,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # onnxruntime (OCR, Chroma) phones home on Linux unless told before it is first imported
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    from pydantic import ValidationError
+
+    from bot.services import Services
+    from bot.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -117,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
+    from rich.console import Console
+
+    from bot.cli import render
+    from ingest.pipeline import run_ingest
+
     result = run_ingest(
         args.paths,
         services.settings,
@@ -125,9 +134,13 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
         prune=args.prune,
         rebuild=args.rebuild,
         show_progress=sys.stderr.isatty() and not args.json,
+        ocr=not args.no_ocr,
     )
     for failed in result.failed:
         print(f"reportbot: failed: {failed.path}: {failed.error}", file=sys.stderr)
+    for outcome in result.outcomes:
+        for note in outcome.notes:
+            print(f"reportbot: note: {outcome.path}: {note}", file=sys.stderr)
     gone = [f for f in (result.manifest.files if result.manifest else {}) if not Path(f).exists()]
     if gone:
         print(
@@ -156,6 +169,10 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_status(args: argparse.Namespace, services: Services) -> int:
+    from rich.console import Console
+
+    from bot.cli import render
+
     data = render.status_json(services.store.read_manifest(), services.store.description)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -168,6 +185,8 @@ def cmd_ask(args: argparse.Namespace, services: Services) -> int:
     question = " ".join(args.question)
     if not question.strip():
         raise EmptyQuestion
+    from bot.cli import render
+
     core = services.answerer()
     streamed = core.llm is not None and not args.json and sys.stdout.isatty()
     on_token = (lambda t: print(t, end="", flush=True)) if streamed else None
@@ -182,6 +201,10 @@ def cmd_ask(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, services: Services) -> int:
+    from bot.answer import Answer
+    from bot.cli import render
+    from bot.followup import Conversation
+
     core = services.answerer()
     conversation = Conversation(max_turns=services.settings.history_turns)
     print("输入问题，回车提问；/new 开始新话题，/source N 查看上一个回答第 N 个来源的原文，Ctrl-D 退出。")

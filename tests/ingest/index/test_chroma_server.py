@@ -137,3 +137,61 @@ def test_ingest_that_was_overtaken_publishes_nothing(chroma_server, make_setting
         )
     assert store.read_manifest().generation == overtaking
     assert sorted(store.generations()) == sorted([first.generation, overtaking])
+
+
+def _report(folder: Path, name: str, org: str, work: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"{org}2023年工作总结及2024年工作计划\n一、2023年工作总结\n（一）重点工作\n{work}\n"
+        f"二、2024年工作计划\n（一）继续推进\n明年继续做好{work[:6]}相关工作。\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_reingest_writes_only_the_changed_file_and_a_remote_reader_catches_up(chroma_server, make_settings, tmp_path):
+    """Segments: the new generation's collections hold the changed file alone; the others are read where they
+    are. A reader on another machine builds its pack from the server, then only fetches what changed."""
+    from ingest.index.pack import Pack
+
+    port = chroma_server.port
+    writer = Services(make_settings(chroma_host="127.0.0.1", chroma_port=port, data_dir=tmp_path / "writer"))
+    folder = tmp_path / "reports"
+    files = [
+        _report(folder, "a.txt", "水务局", "新建水厂一座，改造供水管网三十公里。"),
+        _report(folder, "b.txt", "气象局", "新建自动气象站十二个，发布预警信息两百条。"),
+        _report(folder, "c.txt", "档案局", "完成馆藏档案数字化八万卷。"),
+    ]
+    first = run_ingest(files, writer.settings, writer.store, writer.embeddings, show_progress=False).manifest
+    elsewhere = Services(make_settings(chroma_host="127.0.0.1", chroma_port=port, data_dir=tmp_path / "reader"))
+    reader = elsewhere.answerer()
+    assert reader.ask("气象局今年新建了多少个自动气象站？").sources[0].report.startswith("气象局")
+    remote = elsewhere.store.pack_dir(first.generation)
+    assert Pack(remote).count == first.chunks  # built from the server into the reader's own cache
+    assert Pack(remote).vectors is not None  # so the reader searches locally, asking the server only for the pointer
+
+    _report(folder, "b.txt", "气象局", "建成雷达站一座，新建自动气象站二十个。")
+    second = run_ingest(files, writer.settings, writer.store, writer.embeddings, show_progress=False).manifest
+    store = writer.store
+    assert isinstance(store, ServerStore)
+    layout = store.layout(second.generation)
+    b = str(files[1].resolve())
+    assert layout == {**dict.fromkeys(first.files, first.generation), b: second.generation}
+    own, _ = store.collections(second.generation)
+    assert own.count() == second.files[b].chunks  # nothing else was copied
+
+    answer = reader.ask("气象局今年新建了多少个自动气象站？")
+    assert "二十个" in answer.sources[0].text
+    assert not any("十二个" in s.text for s in answer.sources)  # the replaced chunks are filtered out
+    segmented = store.dense(second.generation)  # the server's own search, for packs without vectors
+    vector = writer.embeddings.embed_query("气象局今年新建了多少个自动气象站？")
+    got = segmented.query(query_embeddings=[vector], n_results=50, include=["distances"])
+    texts = {r.chunk_id: r.text for r in Pack(store.pack_dir(second.generation)).records}
+    assert got["ids"][0] and set(got["ids"][0]) <= set(texts)  # the replaced chunks are not found
+    assert got["distances"][0] == sorted(got["distances"][0])
+    new_pack = Pack(elsewhere.store.pack_dir(second.generation))
+    old_pack = Pack(remote)
+    a = str(files[0].resolve())
+    assert new_pack.files[a][:2] == old_pack.files[a][:2] and new_pack.meta["segments"] == layout
+    assert sorted(store.generations()) == sorted([first.generation, second.generation])
