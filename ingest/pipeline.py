@@ -19,12 +19,12 @@ from ingest.index.manifest import FileEntry, Manifest
 from ingest.index.schema import FORMAT, ParsedReport
 from ingest.index.store import IndexStore
 from ingest.ocr import PageOcr
-from ingest.read import check_file, iter_files, read_document
+from ingest.read import SUPPORTED, check_file, iter_files, read_document
 from ingest.report import parse_text
 from ingest.settings import IngestSettings
 from ingest.tokens import load_encoding
 
-__all__ = ["FileOutcome", "IngestBusy", "IngestFailed", "IngestResult", "run_ingest"]
+__all__ = ["SUPPORTED", "FileOutcome", "IngestBusy", "IngestFailed", "IngestResult", "run_ingest"]
 
 
 STATUSES = ("new", "changed", "unchanged", "removed", "failed")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.errors import FileRejected
+from ingest.lexicon.grammar import CLOSING, HEADING_START, SENTENCE_END
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 _MAX_DOCX_RATIO = 200
-_SENTENCE_END = "。！？；：:;!?”」』）)"
+_LINE_ENDS = tuple(SENTENCE_END + "：:" + CLOSING)
+"""A PDF line ending in one of these ends its sentence or introduces a list: it is not wrapped."""
 
 _PLAUSIBLE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7\x20-\x7e\s]")
 
@@ -485,9 +487,6 @@ def _pdf_text(texts: list[str], tabled: dict[int, PageTables], notes: list[str])
     return ReadText("\n".join(out), headings=headings, notes=notes)
 
 
-_HEADING_START = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])")
-
-
 def rejoin_wrapped_lines(text: str) -> str:
     """Undo a PDF's line wrapping.
 
@@ -504,9 +503,9 @@ def rejoin_wrapped_lines(text: str) -> str:
             out.append("")
             joinable = False
             continue
-        if joinable and not _HEADING_START.match(line):
+        if joinable and not HEADING_START.match(line):
             out[-1] += line
         else:
             out.append(line)
-        joinable = len(line) >= 0.8 * full and not line.endswith(tuple(_SENTENCE_END))
+        joinable = len(line) >= 0.8 * full and not line.endswith(_LINE_ENDS)
     return "\n".join(out)

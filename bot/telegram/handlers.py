@@ -18,7 +18,7 @@ from bot.telegram.reindex import Reindexer, summary_text
 from bot.telegram.reply import Throttle, edit_html, keep_typing, send_html
 from bot.telegram.state import BotState
 from ingest.index.errors import NoIndex
-from ingest.read import SUPPORTED
+from ingest.pipeline import SUPPORTED
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "索引服务暂时不可用，请稍后再试。"
