@@ -41,6 +41,7 @@ def renamed_copy(compilation, tmp_path, county: str):
     return path
 
 
+@pytest.mark.timeout(900)  # embeds two copies of the compilation (~1,100 chunks) on 2 cores
 def test_ingest_ask_restart_reingest(chroma_server, make_settings, compilation, tmp_path):
     settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server.port, chunk_tokens=128)
     services = Services(settings)
