@@ -9,8 +9,6 @@ from ingest.index.schema import SEP, ChunkRecord, Part
 from ingest.lexicon.grammar import SENTENCE
 from ingest.structure import LEAD_RANK, Segment
 
-_SENTENCE = SENTENCE
-
 
 def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
     """Sentence-packed spans of at most max_tokens; one over-long sentence is cut by characters."""
@@ -18,7 +16,7 @@ def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable
         return [(start, end)]
     spans: list[tuple[int, int]] = []
     cur_start, cur_tokens = start, 0
-    for match in _SENTENCE.finditer(text, start, end):
+    for match in SENTENCE.finditer(text, start, end):
         if match.start() == match.end():
             continue
         s, e = match.span()

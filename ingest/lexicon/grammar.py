@@ -79,9 +79,12 @@ def cn_number(token: str) -> int:
     return _CN_DIGITS.get(token, 0)
 
 
+_MOST_SPECIFIC_FIRST = tuple(sorted(HEADING_FAMILIES, key=lambda f: -len(f.pattern.pattern)))
+
+
 def match_heading(paragraph: str) -> tuple[Family, re.Match[str]] | None:
     """The heading family a paragraph opens with, most specific first (1.1.1 before 1.1 before 1.)."""
-    for family in sorted(HEADING_FAMILIES, key=lambda f: -len(f.pattern.pattern)):
+    for family in _MOST_SPECIFIC_FIRST:
         found = family.pattern.match(paragraph)
         if found:
             return family, found
