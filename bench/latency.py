@@ -277,6 +277,7 @@ def main() -> None:
     p.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--first-runs", type=int, default=3)
+    p.add_argument("--output", default="latency", help="bench/results/<output>.json (the plot only for the default)")
     p.add_argument("--embed-missing", action="store_true", help="embed chunks missing from the cache (slow)")
     p.add_argument("--child", nargs=3, metavar=("SCALE", "STORE", "PORT"), help=argparse.SUPPRESS)
     p.add_argument("--first-answer", nargs=3, metavar=("SCALE", "STORE", "PORT"), help=argparse.SUPPRESS)
@@ -353,10 +354,11 @@ def main() -> None:
                 "met": f["median_wall_s"] <= 3,
             }
     png = BENCH / "latency.png"
-    if warm:
+    plotted = bool(warm) and args.output == "latency"
+    if plotted:
         plot(warm, png)
     path = write_result(
-        "latency",
+        args.output,
         {
             "benchmark": "latency",
             "rounds": args.rounds,
@@ -369,7 +371,7 @@ def main() -> None:
             "embed_query_alone": embed_query,
             "builds": builds,
             "warm": warm,
-            "plot": str(png.relative_to(BENCH.parent)) if warm else None,
+            "plot": str(png.relative_to(BENCH.parent)) if plotted else None,
         },
     )
     log(f"wrote {path}")

@@ -233,7 +233,7 @@ def ingest(scale: int, store: str, port: int | None, embedder: Any) -> dict[str,
 # ---------------------------------------------------------------------------------------------- children
 
 
-def child_warm(scale: int, store: str, port: int | None, rounds: int) -> dict[str, Any]:
+def child_warm(scale: int, store: str, port: int | None, rounds: int, profile: str | None = None) -> dict[str, Any]:
     from bot.cli.evaluate import read_questions
     from bot.services import Services
 
@@ -251,6 +251,13 @@ def child_warm(scale: int, store: str, port: int | None, rounds: int) -> dict[st
             t = time.perf_counter()
             answerer.ask(q)
             times.append(time.perf_counter() - t)
+    if profile:  # one more round, where the time goes
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            for q in questions:
+                answerer.ask(q)
+        prof.dump_stats(profile)
     services.close()
     hwm = 0
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -367,6 +374,7 @@ def main() -> None:
     w.add_argument("store")
     w.add_argument("--port", type=int)
     w.add_argument("--rounds", type=int, default=3)
+    w.add_argument("--profile", help="write cProfile stats of one more round to this file")
     r = sub.add_parser("reingest")
     r.add_argument("scale", type=int)
     r.add_argument("store")
@@ -374,7 +382,7 @@ def main() -> None:
     args = p.parse_args()
 
     if args.cmd == "warm":
-        print(json.dumps(child_warm(args.scale, args.store, args.port, args.rounds)))
+        print(json.dumps(child_warm(args.scale, args.store, args.port, args.rounds, args.profile)))
     elif args.cmd == "reingest":
         print(json.dumps(reingest(args.scale, args.store, args.port)))
     elif args.cmd == "build":

@@ -156,7 +156,7 @@ class Answerer:
                 notes=notes,
             )
         standalone = self._standalone(question, conversation)
-        plan = carry_forward(plan_query(standalone, reports, index.untitled_terms), conversation)
+        plan = carry_forward(plan_query(standalone, index.shelf, index.untitled_terms), conversation)
         if report:
             wanted = normalize_for_match(report)
             chosen = [r.report_id for r in reports if wanted in normalize_for_match(r.title)]
@@ -165,7 +165,7 @@ class Answerer:
                     question, False, f"没有名为“{report}”的报告。已索引的报告：{report_names(reports)}", notes=notes
                 )
             plan.groups = [chosen]
-        elif (asked_back := ask_back(plan, conversation, reports)) is not None:
+        elif (asked_back := ask_back(plan, conversation, index.shelf)) is not None:
             return Answer(question, False, asked_back, notes=notes)
         if plan.unknown_orgs and not plan.groups:
             names = "、".join(plan.unknown_orgs)

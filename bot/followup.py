@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from bot.query import QueryPlan
-from ingest.index.manifest import ReportEntry
+from ingest.index.shelf import Shelf
 from ingest.lexicon.grammar import YEAR, part_words
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.terms import terms
@@ -63,7 +63,7 @@ def carry_forward(plan: QueryPlan, conversation: Conversation | None) -> QueryPl
     return plan
 
 
-def ask_back(plan: QueryPlan, conversation: Conversation | None, reports: list[ReportEntry]) -> str | None:
+def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf) -> str | None:
     """A follow-up with nothing before it ("那明年呢？" opening a chat) is asked back, not searched.
 
     Its own words say only which part (明年, 问题) or which unit it wants, not what about: a search would
@@ -73,7 +73,7 @@ def ask_back(plan: QueryPlan, conversation: Conversation | None, reports: list[R
         return None
     if _own_words(plan):
         return None
-    unit = plan.named[0] if plan.named else next((r.org for r in reports if r.org), "")
+    unit = plan.named[0] if plan.named else shelf.first_org()
     if plan.kind == "计划":
         example = f"{unit}明年在哪项工作上有什么计划"
     elif plan.kind == "问题":

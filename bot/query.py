@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 from ingest.index.manifest import ReportEntry
-from ingest.lexicon.aliases import Match, mentions, name_kind, nearest_units, unit_forms, units_named
+from ingest.index.shelf import Shelf
+from ingest.lexicon.aliases import Match, mentions, name_kind
 from ingest.lexicon.grammar import YEAR, part_words
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.tables import word_table
@@ -59,9 +60,7 @@ class QueryPlan:
         return len(self.groups) > 1
 
 
-def plan_query(
-    question: str, reports: list[ReportEntry], untitled: Mapping[str, Counter[str]] | None = None
-) -> QueryPlan:
+def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]] | None = None) -> QueryPlan:
     """Find named reports (fail closed on named but missing units) and the part of the report asked for.
 
     `untitled` holds term counts of reports whose title names no unit: a unit the question names may
@@ -71,7 +70,7 @@ def plan_query(
     text = normalize_for_match(question)
     question_terms = terms(text)
     kind = _kind(text)
-    units = _named_units(text, reports, untitled or {}, kind)
+    units = _named_units(text, shelf, untitled or {}, kind)
     groups = _dedupe([group for _, group in sorted(units.groups, key=lambda g: g[0])])
     if len(groups) > 1 and not _COMPARE.search(question):
         groups = groups[:1]
@@ -100,22 +99,17 @@ class _Units:
     named: list[str] = field(default_factory=list)
 
 
-def _named_units(
-    text: str, reports: list[ReportEntry], untitled: Mapping[str, Counter[str]], kind: str | None
-) -> _Units:
+def _named_units(text: str, shelf: Shelf, untitled: Mapping[str, Counter[str]], kind: str | None) -> _Units:
     """Each unit named, where, as one group of reports; the named units the shelf lacks.
 
     A mention that is like some unit's name but no short form of it (监管局 beside 市场监督管理局) neither
     chooses a report nor is refused: the whole shelf is searched, and the relevance check decides.
     """
-    by_org: dict[str, list[ReportEntry]] = {}
-    for report in reports:
-        by_org.setdefault(report.org, []).append(report)
     out = _Units()
     for mention in mentions(text):
-        level, orgs = units_named(mention, by_org)
+        level, orgs = shelf.units.named(mention)
         if level >= Match.SHORT:
-            chosen = [rid for org in orgs for rid in _choose(by_org[org], text, kind)]
+            chosen = [rid for org in orgs for rid in _choose(shelf.by_org[org], text, kind)]
             out.groups.append((mention.start, sorted(chosen)))
             out.named.append(mention.name)
         elif authored := _untitled_author(mention.name, untitled):
@@ -123,17 +117,15 @@ def _named_units(
             out.named.append(mention.name)
         elif level == Match.NONE and mention.strict:
             out.unknown.append(mention.name)
-            out.nearest.extend(o for o in nearest_units(mention.name, by_org) if o not in out.nearest)
-    for org, entries in by_org.items():
-        # a title that names no unit, or a unit with an ending we do not know (…医院), is matched as written
-        name = org or (entries[0].title if len(entries) == 1 else "")
-        if name and not unit_forms(org) and (pos := text.find(normalize_for_match(name))) >= 0:
-            out.groups.append((pos, sorted(_choose(entries, text, kind)) if org else [entries[0].report_id]))
-            out.named.append(name)
+            out.nearest.extend(o for o in shelf.units.nearest(mention.name) if o not in out.nearest)
+    for needle, org, report_id in shelf.as_written:
+        if (pos := text.find(needle)) >= 0:
+            out.groups.append((pos, [report_id] if report_id else sorted(_choose(shelf.by_org[org], text, kind))))
+            out.named.append(org or shelf.by_id[report_id].title)
     return out
 
 
-def _choose(entries: list[ReportEntry], text: str, kind: str | None) -> list[str]:
+def _choose(entries: Sequence[ReportEntry], text: str, kind: str | None) -> list[str]:
     """Of one unit's reports (two years of it), the one a question asks about.
 
     Each report speaks of its own 今年 and 明年 (the 2023 report's plans for 2024 are what the 2024 report

@@ -38,21 +38,6 @@ def _asking() -> tuple[frozenset[str], re.Pattern[str]]:
     return frozenset(table["framing"]), re.compile(f"(?:{what})(?:的)?")
 
 
-_TITLE_TERMS: dict[str, frozenset[str]] = {}
-
-
-def _title_terms(index: LoadedIndex) -> frozenset[str]:
-    """Words of the reports' titles (places, units the unit matcher does not know), once per generation."""
-    generation = index.manifest.generation
-    found = _TITLE_TERMS.get(generation)
-    if found is None:
-        found = frozenset(t for words in index.title_terms.values() for t in words)
-        if len(_TITLE_TERMS) > 4:
-            _TITLE_TERMS.clear()
-        _TITLE_TERMS[generation] = found
-    return found
-
-
 def _part_spans(text: str) -> list[tuple[int, int]]:
     words = part_words()
     spans: list[tuple[int, int]] = []
@@ -93,7 +78,7 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
     framing, _ = _asking()
     text = normalize_for_match(plan.search_text).lower()
     spans = _part_spans(text)
-    naming = ignore | _title_terms(index) | {t for name in plan.named for t in terms(name)}
+    naming = ignore | index.title_words | {t for name in plan.named for t in terms(name)}
     skip = framing | STOPWORDS | naming
     question_terms = list(dict.fromkeys(plan.search_terms))
     kinds = _kind_words(text, question_terms)

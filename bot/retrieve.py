@@ -103,7 +103,7 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
     weights = term_weights(plan.search_terms, index.bm25.idf, index.org_terms)
-    superseded = _superseded(index) if plan.year is None else set()
+    superseded = index.shelf.superseded if plan.year is None else frozenset()
     for i in fused:
         rec = index.records[i]
         fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights)
@@ -113,27 +113,6 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
             fused[i] -= SUPERSEDED_WEIGHT
     best = sorted(fused, key=lambda i: -fused[i])[:k]
     return [Hit(index.records[i], fused[i], dense_sim.get(i, 0.0), float(max(lex[i], 0.0))) for i in best]
-
-
-_SUPERSEDED: dict[str, frozenset[str]] = {}
-
-
-def _superseded(index: LoadedIndex) -> frozenset[str]:
-    """Reports of a unit that has a later report (by year), once per generation."""
-    generation = index.manifest.generation
-    found = _SUPERSEDED.get(generation)
-    if found is None:
-        latest: dict[str, int] = {}
-        for r in index.reports.values():
-            if r.org and r.year:
-                latest[r.org] = max(latest.get(r.org, r.year), r.year)
-        found = frozenset(
-            rid for rid, r in index.reports.items() if r.org and r.year and r.year < latest.get(r.org, r.year)
-        )
-        if len(_SUPERSEDED) > 4:
-            _SUPERSEDED.clear()
-        _SUPERSEDED[generation] = found
-    return found
 
 
 def _dense(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids: list[str] | None) -> dict[int, float]:

@@ -26,6 +26,7 @@ from ingest.index.lexical import BM25
 from ingest.index.manifest import Manifest, ReportEntry
 from ingest.index.pack import ExactVectors, Pack, ReportTerms
 from ingest.index.schema import ChunkRecord
+from ingest.index.shelf import Shelf
 from ingest.index.store import IndexStore, open_pack
 from ingest.lexicon.aliases import org_aliases
 from ingest.lexicon.terms import fingerprint, terms
@@ -68,6 +69,10 @@ class LoadedIndex:
         return np.fromiter((r.report_id in wanted for r in self.records), dtype=bool, count=len(self.records))
 
     @cached_property
+    def shelf(self) -> Shelf:
+        return Shelf.of(self.manifest.reports)
+
+    @cached_property
     def untitled_terms(self) -> Mapping[str, Counter[str]]:
         """Term counts of reports whose title names no bureau, for guessing who wrote them."""
         anonymous = [rid for rid, r in self.reports.items() if not r.org]
@@ -91,6 +96,11 @@ class LoadedIndex:
         stored = self.pack.title_terms if self.pack is not None else {}
         missing = [r for r in self.manifest.reports if r.report_id not in stored]
         return {**stored, **{r.report_id: terms(r.title) for r in missing}}
+
+    @cached_property
+    def title_words(self) -> frozenset[str]:
+        """Words of all the reports' titles (places, units the unit matcher does not know)."""
+        return frozenset(t for words in self.title_terms.values() for t in words)
 
     def report_text(self, report_id: str) -> str:
         if self.pack is not None and report_id in self.pack.report_index:

@@ -273,6 +273,7 @@ class ServerStore(IndexStore):
         self.prefix = prefix
         self.description = description
         self.cache_root = cache_root or Path(tempfile.gettempdir()) / f"reportbot-packs-{os.getuid()}"
+        self._meta_col: Collection | None = None
 
     # A generation's chunks live in segments: the collections of the generation that wrote each file. An
     # ingest writes only the files it read into its own segment and points at earlier segments for the
@@ -435,7 +436,11 @@ class ServerStore(IndexStore):
                     self._call(lambda: self._meta().delete(ids=[_WRITER]))
 
     def _meta(self) -> Collection:
-        return self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
+        """Fetched once: readers check the pointer before every question, and fetching the handle was half
+        the cost of that check (one of two HTTP calls)."""
+        if self._meta_col is None:
+            self._meta_col = self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
+        return self._meta_col
 
     def read_manifest(self) -> Manifest | None:
         got = self._call(lambda: self._meta().get(ids=["current"], include=["documents"]))
@@ -497,7 +502,7 @@ class ServerStore(IndexStore):
     def close(self) -> None:
         return None
 
-    def _call(self, fn: Any) -> Any:
+    def _call(self, fn: Any, retry: bool = True) -> Any:
         try:
             return fn()
         except (ConnectionError, OSError) as exc:
@@ -509,6 +514,9 @@ class ServerStore(IndexStore):
                 "RemoteProtocolError",
             }:
                 raise StoreUnavailable(f"Chroma server {self.description} is unreachable") from None
+            if retry and self._meta_col is not None and type(exc).__name__ == "NotFoundError":
+                self._meta_col = None  # the server may have been reset under us: fetch the handle again, once
+                return self._call(fn, retry=False)
             raise
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache, cached_property, lru_cache
@@ -148,26 +148,27 @@ def stem_words(stem: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def abbreviates(short: str, words: Sequence[str]) -> bool:
+@lru_cache(maxsize=65536)
+def abbreviates(short: str, words: tuple[str, ...]) -> bool:
     """`short` is a prefix of the first word, then prefixes of some later words, in order (住建 ⊂ 住房 和 城乡 建设).
 
     The first character must be the name's: abbreviations keep it (住建, 卫健, 市监), and a short form that
-    drops it (监管局 for 市场监督管理局) as often means another unit (金融监管局).
+    drops it (监管局 for 市场监督管理局) as often means another unit (金融监管局). Cached: a shelf of one
+    kind of unit in many places asks the same pair once per place.
     """
+    return bool(short) and _fits(short, words, 0, 0)
 
-    @cache
-    def fits(i: int, j: int) -> bool:
-        if i == len(short):
+
+def _fits(short: str, words: tuple[str, ...], i: int, j: int) -> bool:
+    if i == len(short):
+        return True
+    if j == len(words):
+        return False
+    word = words[j]
+    for k in range(min(len(word), len(short) - i), 0, -1):
+        if short[i : i + k] == word[:k] and _fits(short, words, i + k, j + 1):
             return True
-        if j == len(words):
-            return False
-        word = words[j]
-        for k in range(min(len(word), len(short) - i), 0, -1):
-            if short[i : i + k] == word[:k] and fits(i + k, j + 1):
-                return True
-        return j > 0 and fits(i, j + 1)
-
-    return bool(short) and fits(0, 0)
+    return j > 0 and _fits(short, words, i, j + 1)
 
 
 def _in_order(chars: str, text: str) -> bool:
@@ -279,34 +280,72 @@ def _mention(run: str, start: int, kind: str, stem_len: int) -> Mention:
     return Mention(run, start, kind, tuple(sorted(starts)), min(lead, stem_len), stem_len)
 
 
-def units_named(mention: Mention, orgs: Iterable[str]) -> tuple[Match, list[str]]:
-    """The units a mention names best, and how well: the best match over where the name may begin, the
-    longest name first among equals (城北区审计局 before 审计局). A LOOSE match looks at every character's
-    place, so only the absence of any likeness refuses a question."""
-    index = _unit_index(tuple(o for o in dict.fromkeys(orgs) if o))
-    for tail in mention.tails():
-        if (split := name_kind(tail)) and (exact := index.exact.get(split)):
-            return Match.EXACT, list(exact)
-    for level, tails in (
-        (Match.SHORT, mention.tails()),
-        (Match.LOOSE, [mention.run[s:] for s in range(len(mention.run))]),
-    ):
-        for tail in tails:
-            if found := [o for o in index.candidates(tail) if match(tail, o) == level]:
-                return level, found
-    return Match.NONE, []
-
-
 @dataclass(frozen=True)
-class _UnitIndex:
-    """The units that can match a name at all, by the characters their forms' stems hold: `match` is run
-    on those only (a shelf of 1,000 units would otherwise cost 90 ms a question)."""
+class UnitIndex:
+    """A shelf's units by the characters their forms' stems hold, so that `match` runs only on those that
+    can match a name at all. Built once per shelf: at 11,000 reports, building it per question cost more
+    than the search."""
 
-    orgs: tuple[str, ...]
+    rank: dict[str, int]
     exact: dict[tuple[str, str], tuple[str, ...]]
     by_kind: dict[str, frozenset[str]]
     by_first: dict[str, frozenset[str]]
     by_char: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, orgs: Iterable[str]) -> UnitIndex:
+        ranked = tuple(o for o in dict.fromkeys(orgs) if o)
+        exact: dict[tuple[str, str], list[str]] = {}
+        by_kind: dict[str, set[str]] = {}
+        by_first: dict[str, set[str]] = {}
+        by_char: dict[str, set[str]] = {}
+        for org in ranked:
+            for form in unit_forms(org):
+                exact.setdefault((form.stem, form.kind), []).append(org)
+                by_kind.setdefault(form.kind, set()).add(org)
+                if form.stem:
+                    by_first.setdefault(form.stem[0], set()).add(org)
+                for c in form.stem:
+                    by_char.setdefault(c, set()).add(org)
+
+        def frozen(table: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+            return {k: frozenset(v) for k, v in table.items()}
+
+        return cls(
+            {o: i for i, o in enumerate(ranked)},
+            {key: tuple(dict.fromkeys(found)) for key, found in exact.items()},
+            frozen(by_kind),
+            frozen(by_first),
+            frozen(by_char),
+        )
+
+    def named(self, mention: Mention) -> tuple[Match, list[str]]:
+        """The units a mention names best, and how well: the best match over where the name may begin, the
+        longest name first among equals (城北区审计局 before 审计局). A LOOSE match looks at every character's
+        place, so only the absence of any likeness refuses a question."""
+        for tail in mention.tails():
+            if (split := name_kind(tail)) and (exact := self.exact.get(split)):
+                return Match.EXACT, list(exact)
+        for level, tails in (
+            (Match.SHORT, mention.tails()),
+            (Match.LOOSE, [mention.run[s:] for s in range(len(mention.run))]),
+        ):
+            for tail in tails:
+                if found := [o for o in self.candidates(tail) if match(tail, o) == level]:
+                    return level, found
+        return Match.NONE, []
+
+    def nearest(self, name: str, n: int = 3) -> list[str]:
+        """Units whose names share the most characters with `name` (its ending aside), for a refusal to
+        offer; among equals, those of the same kind first."""
+        split = name_kind(name)
+        stem, kind = split if split else (name, "")
+        shared: Counter[str] = Counter()
+        for c in set(stem):
+            shared.update(self.by_char.get(c, frozenset()))
+        same = self.by_kind.get(kind, frozenset())
+        ranked = sorted(shared, key=lambda o: (-shared[o], o not in same, self.rank[o]))
+        return ranked[:n]
 
     def candidates(self, name: str) -> list[str]:
         split = name_kind(name)
@@ -319,43 +358,7 @@ class _UnitIndex:
             found = self.by_first.get(stem[0], frozenset()) | frozenset.intersection(
                 *(self.by_char.get(c, frozenset()) for c in stem)
             )
-        return [o for o in self.orgs if o in found]
-
-
-@lru_cache(maxsize=8)
-def _unit_index(orgs: tuple[str, ...]) -> _UnitIndex:
-    exact: dict[tuple[str, str], list[str]] = {}
-    by_kind: dict[str, set[str]] = {}
-    by_first: dict[str, set[str]] = {}
-    by_char: dict[str, set[str]] = {}
-    for org in orgs:
-        for form in unit_forms(org):
-            exact.setdefault((form.stem, form.kind), []).append(org)
-            by_kind.setdefault(form.kind, set()).add(org)
-            if form.stem:
-                by_first.setdefault(form.stem[0], set()).add(org)
-            for c in form.stem:
-                by_char.setdefault(c, set()).add(org)
-
-    def frozen(table: dict[str, set[str]]) -> dict[str, frozenset[str]]:
-        return {k: frozenset(v) for k, v in table.items()}
-
-    exact_orgs = {key: tuple(dict.fromkeys(found)) for key, found in exact.items()}
-    return _UnitIndex(orgs, exact_orgs, frozen(by_kind), frozen(by_first), frozen(by_char))
-
-
-def nearest_units(name: str, orgs: Iterable[str], n: int = 3) -> list[str]:
-    """Units whose names share the most characters with `name` (its ending aside), for a refusal to offer;
-    among equals, those of the same kind first."""
-    index = _unit_index(tuple(o for o in dict.fromkeys(orgs) if o))
-    split = name_kind(name)
-    stem, kind = split if split else (name, "")
-    shared: Counter[str] = Counter()
-    for c in set(stem):
-        shared.update(index.by_char.get(c, frozenset()))
-    same = index.by_kind.get(kind, frozenset())
-    ranked = sorted(shared, key=lambda o: (-shared[o], o not in same, index.orgs.index(o)))
-    return ranked[:n]
+        return sorted(found, key=self.rank.__getitem__)
 
 
 @cache

@@ -17,16 +17,19 @@ from bot.services import Services
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
 from ingest.index.reader import IndexReader
+from ingest.index.shelf import Shelf
 from ingest.pipeline import run_ingest
 
 AUDIT = "临江市松涛区审计局"
 HOUSING = "松涛区住房和城乡建设局"
-SHELF = [
-    ReportEntry(
-        f"{AUDIT}-2024", f"{AUDIT}2024年工作总结和2025年工作计划", "f.txt", AUDIT, 3, 3, 2024, 2025, "总结+计划"
-    ),
-    ReportEntry(f"{HOUSING}-2024", f"{HOUSING}2024年工作总结", "f.txt", HOUSING, 3, 3, 2024, 2025, "总结+计划"),
-]
+SHELF = Shelf.of(
+    [
+        ReportEntry(
+            f"{AUDIT}-2024", f"{AUDIT}2024年工作总结和2025年工作计划", "f.txt", AUDIT, 3, 3, 2024, 2025, "总结+计划"
+        ),
+        ReportEntry(f"{HOUSING}-2024", f"{HOUSING}2024年工作总结", "f.txt", HOUSING, 3, 3, 2024, 2025, "总结+计划"),
+    ]
+)
 
 
 @pytest.mark.parametrize("question", ["那明年呢？", "还有哪些问题？", "那2025年呢？", "那住建局呢？"])

@@ -8,19 +8,22 @@ import pytest
 
 from bot.query import plan_query
 from ingest.index.manifest import ReportEntry
+from ingest.index.shelf import Shelf
 
 
 def entry(org: str, title: str) -> ReportEntry:
     return ReportEntry(f"id-{org or title}", title, "f.txt", org, 3, 3, 2023, 2024, "总结+计划")
 
 
-REPORTS = [
-    entry("粮食局", "粮食局2023年工作总结及2024年工作计划"),
-    entry("商务局", "商务局关于2023年工作总结及2024年工作打算的总结"),
-    entry("民族事务委员会", "民族事务委员会2023年工作总结及下一步工作计划"),
-    entry("经济开发区", "经济开发区2023年工作总结和2024年工作思路"),
-    entry("", "2023年工作总结和2024年工作谋划"),
-]
+REPORTS = Shelf.of(
+    [
+        entry("粮食局", "粮食局2023年工作总结及2024年工作计划"),
+        entry("商务局", "商务局关于2023年工作总结及2024年工作打算的总结"),
+        entry("民族事务委员会", "民族事务委员会2023年工作总结及下一步工作计划"),
+        entry("经济开发区", "经济开发区2023年工作总结和2024年工作思路"),
+        entry("", "2023年工作总结和2024年工作谋划"),
+    ]
+)
 
 
 def test_named_bureau_restricts_to_its_report():
@@ -108,16 +111,18 @@ def report(org: str, year: int, title: str | None = None, kind: str = "总结+�
     return ReportEntry(f"{org or title}-{year}", title, "f.txt", org, 3, 3, year, year + 1, kind)
 
 
-SHELF = [
-    report("松涛区住房和城乡建设局", 2024),
-    report("临江市卫生健康委员会", 2024),
-    report("临江市发展和改革委员会", 2024),
-    report("城西新区市场监督管理局", 2024),
-    report("柳溪县人力资源和社会保障局", 2024),
-    report("临江市松涛区审计局", 2023),
-    report("临江市松涛区审计局", 2024),
-    report("", 2024, title="2024年工作总结"),
-]
+SHELF = Shelf.of(
+    [
+        report("松涛区住房和城乡建设局", 2024),
+        report("临江市卫生健康委员会", 2024),
+        report("临江市发展和改革委员会", 2024),
+        report("城西新区市场监督管理局", 2024),
+        report("柳溪县人力资源和社会保障局", 2024),
+        report("临江市松涛区审计局", 2023),
+        report("临江市松涛区审计局", 2024),
+        report("", 2024, title="2024年工作总结"),
+    ]
+)
 
 
 @pytest.mark.parametrize(
@@ -177,3 +182,10 @@ def test_two_units_compared_make_two_groups_in_the_order_named():
     plan = plan_query("卫健委和住建局在安全生产上各做了什么？", SHELF)
     assert plan.groups == [["临江市卫生健康委员会-2024"], ["松涛区住房和城乡建设局-2024"]]
     assert plan_query("卫健委在住建局的配合下做了什么？", SHELF).groups == [["临江市卫生健康委员会-2024"]]
+
+
+def test_each_report_without_a_unit_is_found_by_its_title():
+    shelf = Shelf.of(
+        [report("", 2024, title="柳溪村2024年工作总结"), report("", 2024, title="石湾村2024年工作总结")]
+    )
+    assert plan_query("石湾村2024年工作总结里的茶园面积是多少？", shelf).groups == [["石湾村2024年工作总结-2024"]]

@@ -57,7 +57,7 @@ def answerer(services: Services) -> Answerer:
 
 def _content(answerer: Answerer, question: str) -> list[str]:
     index = answerer.reader.current()
-    return content_terms(plan_query(question, index.manifest.reports), index, index.org_terms)
+    return content_terms(plan_query(question, index.shelf), index, index.org_terms)
 
 
 def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
@@ -69,11 +69,11 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
 def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
     index = answerer.reader.current()
     for question, expected in (("水利局有多少名员工？", 1.0), ("水利局明年计划新建几座水库？", 0.0)):
-        plan = plan_query(question, index.manifest.reports)
+        plan = plan_query(question, index.shelf)
         hits = retrieve(index, services.embeddings, plan, 5)
         assert missing_share(content_terms(plan, index, index.org_terms), hits, index.bm25.idf) == expected
     # a word jieba cuts otherwise than the text says it (引进各类人才) counts by the character pairs one sentence has
-    plan = plan_query("水利局引进人才多少人？", index.manifest.reports)
+    plan = plan_query("水利局引进人才多少人？", index.shelf)
     hits = retrieve(index, services.embeddings, plan, 5)
     assert missing_share(["引进人才"], hits, index.bm25.idf) == pytest.approx(1 / 3)
 

@@ -126,6 +126,7 @@ def test_sigkill_during_reindex_then_restart(tmp_path, corpus_services, compilat
             REPORTBOT_ADMIN_IDS=str(ADMIN),
             REPORTBOT_ALLOWED_USER_IDS=str(USER),
             OMP_WAIT_POLICY="PASSIVE",
+            PYTHONFAULTHANDLER="1",  # a crash (SIGBUS, SIGSEGV) leaves its stack in the log
             ANONYMIZED_TELEMETRY="False",
         )
         proc = _bot_process(env, tmp_path, log)

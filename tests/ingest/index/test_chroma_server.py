@@ -92,7 +92,12 @@ def _hold_lease_and_die(port: int, lease_seconds: float) -> None:
         "with store.writer():\n"
         "    os._exit(0)\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
 
 
 def test_writers_on_two_machines_take_turns_on_one_server(chroma_server, make_settings, compilation, tmp_path):
@@ -196,3 +201,17 @@ def test_reingest_writes_only_the_changed_file_and_a_remote_reader_catches_up(ch
     a = str(files[0].resolve())
     assert new_pack.files[a][:2] == old_pack.files[a][:2] and new_pack.meta["segments"] == layout
     assert sorted(store.generations()) == sorted([first.generation, second.generation])
+
+
+def test_a_reader_refetches_the_meta_collection_after_the_server_lost_it(chroma_server, make_settings, tmp_path):
+    """The meta collection's handle is kept between questions; a server reset under a running reader costs
+    one retry, not an error on every question."""
+    import chromadb
+
+    reader = Services(make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server.port, data_dir=tmp_path))
+    store = reader.store
+    assert isinstance(store, ServerStore)
+    assert store.pointer_token() is None
+    chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port).delete_collection(f"{store.prefix}-meta")
+    assert store.pointer_token() is None
+    assert store.read_manifest() is None

@@ -7,15 +7,14 @@ import pytest
 
 from ingest.lexicon.aliases import (
     Match,
+    UnitIndex,
     abbreviates,
     match,
     mentions,
     name_kind,
-    nearest_units,
     org_aliases,
     place_length,
     unit_forms,
-    units_named,
 )
 from ingest.lexicon.terms import segment, terms
 
@@ -79,16 +78,16 @@ def test_a_question_names_a_unit_with_its_place_or_part_of_it():
         ("请问松涛区住建局加装了多少部电梯？", "松涛区住房和城乡建设局"),
     ]:
         [mention] = mentions(question)
-        level, found = units_named(mention, orgs)
+        level, found = UnitIndex.of(orgs).named(mention)
         assert level >= Match.SHORT and found == [org], question
 
 
 def test_the_longest_name_wins_among_two_units_of_one_kind():
     orgs = ["松涛区审计局", "城西区审计局"]
     [mention] = mentions("城西区审计局今年完成了多少项目？")
-    assert units_named(mention, orgs) == (Match.EXACT, ["城西区审计局"])
+    assert UnitIndex.of(orgs).named(mention) == (Match.EXACT, ["城西区审计局"])
     [mention] = mentions("审计局今年完成了多少项目？")
-    assert units_named(mention, orgs) == (Match.EXACT, orgs)
+    assert UnitIndex.of(orgs).named(mention) == (Match.EXACT, orgs)
 
 
 def test_a_segmentation_accident_neither_cuts_nor_makes_up_a_name():
@@ -96,7 +95,7 @@ def test_a_segmentation_accident_neither_cuts_nor_makes_up_a_name():
     assert "住建局" not in segment(question)  # jieba: 住 | 建局 (the word-based matcher read 建局)
     [mention] = mentions(question)
     assert mention.name == "住建局" and mention.strict
-    assert units_named(mention, ["松涛区住房和城乡建设局"]) == (Match.SHORT, ["松涛区住房和城乡建设局"])
+    assert UnitIndex.of(["松涛区住房和城乡建设局"]).named(mention) == (Match.SHORT, ["松涛区住房和城乡建设局"])
     assert mentions("电梯加装了多少部？") == []
 
 
@@ -134,9 +133,9 @@ def test_kinds_of_ending():
 
 def test_nearest_units_share_characters():
     orgs = ["松涛区审计局", "临江市卫生健康委员会", "松涛区财政局"]
-    assert nearest_units("统计局", orgs) == ["松涛区审计局"]
-    assert nearest_units("卫生局", orgs)[0] == "临江市卫生健康委员会"
-    assert nearest_units("教育局", orgs) == []
+    assert UnitIndex.of(orgs).nearest("统计局") == ["松涛区审计局"]
+    assert UnitIndex.of(orgs).nearest("卫生局")[0] == "临江市卫生健康委员会"
+    assert UnitIndex.of(orgs).nearest("教育局") == []
 
 
 def test_org_aliases_still_give_the_words_that_name_a_bureau():

@@ -31,7 +31,9 @@ def test_every_family_is_recognised_with_its_number(line, family, number):
     assert HEADING_START.match(line)
 
 
-@pytest.mark.parametrize("line", ["2023年，全局完成投资", "12.5%的增长", "1.5万亩高标准农田", "一是加强领导", "D组会议研究"])
+@pytest.mark.parametrize(
+    "line", ["2023年，全局完成投资", "12.5%的增长", "1.5万亩高标准农田", "一是加强领导", "D组会议研究"]
+)
 def test_body_text_is_no_heading(line):
     assert match_heading(line) is None
 
