@@ -6,8 +6,8 @@ set, each split into the half we tune on and the half we hold back.
 Sets: the shared dev set (tuned on, whole), `bench/questions-more.jsonl` over the same compilation and
 `bench/corpus2/questions.jsonl` over our own second corpus (`bench/corpus2/reports`), each by its `split`
 field: `tune` (rules may be changed for it) and `held` (reported, never tuned on), plus the off-topic set, and
-`bench/corpus3` (7 more reports and 44 questions, written after all tuning: held whole, measured once a change
-is done, never read for a failure to fix).
+`bench/corpus3` (7 more reports and 44 questions, written after the tuning above and measured once whole —
+`results/quality-corpus3-first.json` — then split by id: odd ids tune, even ids held).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -86,6 +86,7 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("more·held", "shared", MORE, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
+        ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
         ("corpus3·held", "corpus3", CORPUS3 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]

@@ -16,7 +16,7 @@ from ingest.index.build import Progress, build_generation
 from ingest.index.embed import CachedEmbeddings
 from ingest.index.errors import IngestFailed, WriterBusy
 from ingest.index.manifest import FileEntry, Manifest
-from ingest.index.schema import FORMAT, ParsedReport
+from ingest.index.schema import FORMAT, PARSER, ParsedReport
 from ingest.index.store import IndexStore
 from ingest.ocr import PageOcr
 from ingest.read import SUPPORTED, check_file, iter_files, read_document
@@ -125,7 +125,9 @@ def _ingest(
             f"the index was built with {current.embedding}, settings now say {embedder.name}: "
             "run `reportbot ingest --rebuild PATH...`"
         )
-    if current and (current.chunk_tokens != settings.chunk_tokens or current.format != FORMAT):
+    if current and (
+        current.chunk_tokens != settings.chunk_tokens or current.format != FORMAT or current.parser != PARSER
+    ):
         rebuild = True
     old_files = dict(current.files) if current else {}
     encoding = load_encoding()

@@ -44,7 +44,9 @@ def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | 
     starts: list[int] = []
     for i, line in enumerate(lines):
         if i in titled or (
-            is_title_line(line) and (i == 0 or not lines[i - 1].strip() or _only_cover_above(lines[:i]))
+            is_title_line(line)
+            and (i == 0 or not lines[i - 1].strip() or _only_cover_above(lines[:i]))
+            and not (starts and _names_a_part_of(line, lines[starts[-1]]))
         ):
             starts.append(i)
     offsets = _line_offsets(lines)
@@ -62,6 +64,13 @@ def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | 
             body_offset = offsets[start + 1] + len(raw_body) - len(raw_body.lstrip("\n"))
             reports.append(RawReport(lines[start].strip().rstrip("。"), body, body_offset))
     return reports
+
+
+def _names_a_part_of(line: str, title: str) -> bool:
+    """"2025年工作计划" standing alone under 《…2024年工作总结和2025年工作计划》 heads that report's plan part;
+    the next report of a compilation has a title of its own."""
+    part = line.strip().rstrip("。")
+    return part != title.strip().rstrip("。") and part in title
 
 
 def _title_styled(lines: list[str], headings: Mapping[str, int]) -> set[int]:

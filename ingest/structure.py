@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ingest.lexicon.grammar import FAMILY_NAMES, ITEM, LEAD, Family, cn_number, match_heading
+from ingest.lexicon.grammar import FAMILY_NAMES, ITEM, LEAD, Family, cn_number, match_heading, part_words
 from ingest.read import BOLD_LEVEL, TABLE_LEVEL
 
 __all__ = ["ITEM_RANK", "LEAD_RANK", "Segment", "cn_number", "heading_title", "segment_report"]
@@ -36,6 +36,8 @@ ITEM_RANK = 101
 _HEADING_MAX = 40
 _STYLE = "style:"
 _BOLD = "bold"
+_PART = "part-line"
+_PART_LINE = re.compile(r"[^。；;，,：:！？]{2,20}")
 _STANDALONE_END = re.compile(r"[。；;]")
 _CLAUSE_END = re.compile(r"[。；;！？]\s*")
 
@@ -177,7 +179,9 @@ def segment_report(text: str, headings: Mapping[str, int] | None = None) -> list
         run = None
         if not _open_marked(tree, para, marked.get(para)):
             handled, run = _open_numbered(tree, para)
-            if not handled:
+            if not handled and tree.order[:1] in ([], [_PART]) and _names_a_part(para):
+                tree.push_family(_PART, para)
+            elif not handled:
                 _open_lead(tree, para)
         cuts: list[tuple[int, re.Match[str] | None]] = [(0, None), *(_run_on(para, run) if run else [])]
         for n, (cut, number) in enumerate(cuts):
@@ -287,6 +291,16 @@ def _list_position(token: str) -> tuple[str, int]:
     """Which list a number belongs to and its place in it: `2.3` is third in the list under 2."""
     parent, _, _ = re.sub(r"[.．]", ".", token.strip()).rpartition(".")
     return parent, cn_number(token)
+
+
+def _names_a_part(para: str) -> bool:
+    """A short unnumbered line of its own that names a part of the report (2024年工作开展情况, 存在的不足,
+    2025年工作计划): the top heading family of a report that numbers only below its parts, or not at all.
+    Only as the top: under numbered headings such a line is a table's caption or a sentence."""
+    if not _PART_LINE.fullmatch(para) or ITEM.match(para):
+        return False
+    words = part_words()
+    return any(p.search(para) for p in (words.heading_summary, words.heading_plan, words.heading_problem))
 
 
 def _open_lead(tree: _Tree, para: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.index.errors import IndexMismatch
-from ingest.index.schema import FORMAT
+from ingest.index.schema import FORMAT, PARSER
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Manifest:
     files: dict[str, FileEntry] = field(default_factory=dict)
     reports: list[ReportEntry] = field(default_factory=list)
     format: int = FORMAT
+    parser: int = PARSER
 
     def check_readable(self) -> None:
         if self.format != FORMAT:
@@ -61,6 +62,7 @@ class Manifest:
         """Any format parses, so an ingest can rebuild an old index; readers check `readable` before use."""
         data: dict[str, Any] = json.loads(text)
         data.setdefault("format", 1)
+        data.setdefault("parser", 1)
         data["files"] = {k: FileEntry(**v) for k, v in data["files"].items()}
         data["reports"] = [ReportEntry(**r) for r in data["reports"]]
         return cls(**data)

