@@ -67,7 +67,7 @@ def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | 
 
 
 def _names_a_part_of(line: str, title: str) -> bool:
-    """"2025年工作计划" standing alone under 《…2024年工作总结和2025年工作计划》 heads that report's plan part;
+    """A line "2025年工作计划" standing alone under 《…2024年工作总结和2025年工作计划》 heads that report's plan part;
     the next report of a compilation has a title of its own."""
     part = line.strip().rstrip("。")
     return part != title.strip().rstrip("。") and part in title
