@@ -185,7 +185,5 @@ def test_two_units_compared_make_two_groups_in_the_order_named():
 
 
 def test_each_report_without_a_unit_is_found_by_its_title():
-    shelf = Shelf.of(
-        [report("", 2024, title="柳溪村2024年工作总结"), report("", 2024, title="石湾村2024年工作总结")]
-    )
+    shelf = Shelf.of([report("", 2024, title="柳溪村2024年工作总结"), report("", 2024, title="石湾村2024年工作总结")])
     assert plan_query("石湾村2024年工作总结里的茶园面积是多少？", shelf).groups == [["石湾村2024年工作总结-2024"]]
