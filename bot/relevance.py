@@ -17,9 +17,10 @@ from functools import cache
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
+from ingest.lexicon.aliases import abbreviates, stem_words
 from ingest.lexicon.grammar import part_words
 from ingest.lexicon.normalize import normalize_for_match
-from ingest.lexicon.tables import word_table
+from ingest.lexicon.tables import word_lines, word_table
 from ingest.lexicon.terms import STOPWORDS, terms
 
 PART_SPAN_CHARS = 4
@@ -29,6 +30,7 @@ PART_SPAN_CHARS = 4
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
+_CLAUSE_END = re.compile(r"[。！？；;!?\n，,：:]")
 
 
 @cache
@@ -100,14 +102,22 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
 
 
 def _presence(term: str, chunk_terms: set[str], plain: str, sentences: list[str]) -> float:
-    """1 when a chunk has the term (as a term or as text); for a longer word jieba may cut otherwise
+    """1 when a chunk has the term (as a term or as text) or its short form, or the term is the short form of
+    one it has (公厕 ⊂ 公共|厕所: the abbreviation rule of unit names); for a longer word jieba may cut otherwise
     (引进人才 → 引进各类人才), the most of its character pairs one sentence has."""
-    if term in chunk_terms or term in plain:
+    if term in chunk_terms or term in plain or any(_abbreviation_of(term, t) for t in chunk_terms if t[:1] == term[:1]):
         return 1.0
     if len(term) < 3:
         return 0.0
     pairs = [term[i : i + 2] for i in range(len(term) - 1)]
     return max((sum(p in s for p in pairs) / len(pairs) for s in sentences), default=0.0)
+
+
+def _abbreviation_of(a: str, b: str) -> bool:
+    """One of two words is a short form of the other (公厕, 公共厕所): taken from several of its words, not one
+    piece of it (城镇 is part of 城镇居民, not its short form)."""
+    short, full = (a, b) if len(a) < len(b) else (b, a)
+    return 2 <= len(short) and len(full) >= 4 and short not in full and abbreviates(short, stem_words(full))
 
 
 def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> float:
@@ -120,6 +130,42 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
     sentences = _SENTENCE_END.split(plain)
     return sum(w * (1.0 - _presence(t, chunk_terms, plain, sentences)) for t, w in weights.items()) / total
+
+
+_COUNT_NUMBER = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+|[xX×]+)(?:余|多)?(?:万|亿|千|百)?"
+
+
+@cache
+def _measures() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """The question's "how many, in what" (多少名, 几座, 多少万元) and each measure's equals."""
+    table = word_table("asking.txt")
+    same: dict[str, frozenset[str]] = {}
+    for raw in word_lines("asking.txt", "same"):
+        group = frozenset(raw)
+        same.update(dict.fromkeys(group, group))
+    words = "|".join(sorted(table["measure"], key=len, reverse=True))
+    return re.compile(rf"(?:多少|几)(?:万|亿|千|百)?({words})"), same
+
+
+def asked_measure(question: str) -> frozenset[str]:
+    """The measures a count question asks in (多少名 → 名, 人, 位); empty when it asks for no count or in 个."""
+    pattern, same = _measures()
+    found = pattern.search(normalize_for_match(question))
+    if found is None:
+        return frozenset()
+    return same.get(found.group(1), frozenset({found.group(1)}))
+
+
+def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit]) -> bool:
+    """Some retrieved clause gives a number in the asked measure beside one of the question's content words:
+    "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
+    words = [w for w in content if w]
+    number = re.compile(rf"{_COUNT_NUMBER}(?:{'|'.join(sorted(measure, key=len, reverse=True))})")
+    for hit in hits:
+        for clause in _CLAUSE_END.split(normalize_for_match(hit.record.text).lower()):
+            if number.search(clause) and (not words or any(_presence(w, set(), clause, [clause]) >= 0.5 for w in words)):
+                return True
+    return False
 
 
 def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:

@@ -137,6 +137,7 @@ def unit_forms(org: str) -> tuple[Form, ...]:
     return tuple(forms.values())
 
 
+@lru_cache(maxsize=65536)
 def stem_words(stem: str) -> tuple[str, ...]:
     """jieba's words, four- and six-character ones cut in twos (城乡建设 → 城乡 建设): short forms take from each."""
     out: list[str] = []

@@ -17,3 +17,14 @@ def word_table(file: str) -> dict[str, tuple[str, ...]]:
             name, _, words = line.partition(":")
             table.setdefault(name.strip(), []).extend(words.split())
     return {name: tuple(words) for name, words in table.items()}
+
+
+def word_lines(file: str, name: str) -> list[tuple[str, ...]]:
+    """The lines of one name, each on its own (groups of words), where `word_table` adds them up."""
+    text = resources.files("ingest.lexicon").joinpath("data", file).read_text(encoding="utf-8")
+    out: list[tuple[str, ...]] = []
+    for raw in text.splitlines():
+        key, sep, words = raw.split("#", 1)[0].strip().partition(":")
+        if sep and key.strip() == name:
+            out.append(tuple(words.split()))
+    return out

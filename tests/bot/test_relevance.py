@@ -9,7 +9,7 @@ import pytest
 
 from bot.answer import Answerer
 from bot.query import plan_query
-from bot.relevance import content_terms, missing_share
+from bot.relevance import asked_measure, content_terms, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
@@ -101,3 +101,12 @@ def test_it_is_the_missing_words_that_refuse(answerer, services):
 def test_questions_the_report_answers_are_answered(answerer, question, said):
     answer = answerer.ask(question)
     assert answer.found and said in answer.answer
+
+
+def test_a_count_in_a_measure_needs_a_number_in_it_beside_the_thing(answerer):
+    assert asked_measure("水利局的基层技术骨干一共有多少名？") == {"名", "人", "位"}
+    assert asked_measure("水利局的GDP是多少？") == frozenset() and asked_measure("新建了多少个水库？") == frozenset()
+    # 技术骨干 stand beside "12期", a count of trainings, not of people: no source says how many there are
+    assert not answerer.ask("水利局的基层技术骨干一共有多少名？").found
+    answer = answerer.ask("水利局今年引进了多少名水利专业人才？")
+    assert answer.found and "35人" in answer.answer  # 多少名 is answered in 人
