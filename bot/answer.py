@@ -15,7 +15,7 @@ from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
-from bot.relevance import asked_measure, content_terms, gives_count, missing_share, term_coverage
+from bot.relevance import content_terms, gives_count, missing_share, term_coverage
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
@@ -207,7 +207,7 @@ class Answerer:
         content = content_terms(plan, index, ignore)
         if missing_share(content, hits, index.bm25.idf) >= s.max_missing:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
-        if (measure := asked_measure(plan.question)) and not gives_count(measure, content, hits):
+        if plan.measure and not gives_count(plan.measure, content, hits):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)

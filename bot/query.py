@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from bot.measure import asked_measure
 from ingest.index.manifest import ReportEntry
 from ingest.index.shelf import Shelf
 from ingest.lexicon.aliases import Match, mentions, name_kind
@@ -40,6 +41,7 @@ class QueryPlan:
     kind: str | None = None
     year: int | None = None
     across: bool = False
+    measure: frozenset[str] = frozenset()
     _terms: tuple[str, ...] = field(default=(), repr=False)
     _terms_of: str | None = field(default=None, repr=False)
 
@@ -85,6 +87,7 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         kind=kind,
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
+        measure=asked_measure(question),
     )
     if plan.search_text == text:
         plan._terms, plan._terms_of = tuple(question_terms), text

@@ -14,13 +14,14 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
+from bot.measure import count_pattern
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
 from ingest.lexicon.aliases import abbreviates, stem_words
 from ingest.lexicon.grammar import part_words
 from ingest.lexicon.normalize import normalize_for_match
-from ingest.lexicon.tables import word_lines, word_table
+from ingest.lexicon.tables import word_table
 from ingest.lexicon.terms import STOPWORDS, terms
 
 PART_SPAN_CHARS = 4
@@ -132,35 +133,11 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     return sum(w * (1.0 - _presence(t, chunk_terms, plain, sentences)) for t, w in weights.items()) / total
 
 
-_COUNT_NUMBER = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+|[xX×]+)(?:余|多)?(?:万|亿|千|百)?"
-
-
-@cache
-def _measures() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
-    """The question's "how many, in what" (多少名, 几座, 多少万元) and each measure's equals."""
-    table = word_table("asking.txt")
-    same: dict[str, frozenset[str]] = {}
-    for raw in word_lines("asking.txt", "same"):
-        group = frozenset(raw)
-        same.update(dict.fromkeys(group, group))
-    words = "|".join(sorted(table["measure"], key=len, reverse=True))
-    return re.compile(rf"(?:多少|几)(?:万|亿|千|百)?({words})"), same
-
-
-def asked_measure(question: str) -> frozenset[str]:
-    """The measures a count question asks in (多少名 → 名, 人, 位); empty when it asks for no count or in 个."""
-    pattern, same = _measures()
-    found = pattern.search(normalize_for_match(question))
-    if found is None:
-        return frozenset()
-    return same.get(found.group(1), frozenset({found.group(1)}))
-
-
 def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit]) -> bool:
     """Some retrieved clause gives a number in the asked measure beside one of the question's content words:
     "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
     words = [w for w in content if w]
-    number = re.compile(rf"{_COUNT_NUMBER}(?:{'|'.join(sorted(measure, key=len, reverse=True))})")
+    number = count_pattern(measure)
     for hit in hits:
         for clause in _CLAUSE_END.split(normalize_for_match(hit.record.text).lower()):
             if number.search(clause) and (not words or any(_presence(w, set(), clause, [clause]) >= 0.5 for w in words)):

@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and BM25 ranks fused by reciprocal rank, then weighed with what the text
 and the question's framing say.
 
-The fused rank score is the base. Three small terms are added to it, their weights fitted on the tune
+The fused rank score is the base. Four small terms are added to it, their weights fitted on the tune
 halves of the question sets (bench/README.md), in the same units:
 
 - the chunk's best sentence: the share of the question's term weight that one of its sentences holds
@@ -10,7 +10,8 @@ halves of the question sets (bench/README.md), in the same units:
 - the part the question points to (plan, summary, problems), when its words point one way only: about as
   much as ten places in one ranking, so a chunk whose text answers better still wins;
 - a report superseded by a later one of the same unit, when the question names no year: a little less
-  ("现在", "明年" mean the latest report).
+  ("现在", "明年" mean the latest report);
+- a count asked in a measure (多少户, 几座): a little more for a chunk that gives a number in it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.measure import count_pattern
 from bot.query import QueryPlan
 from ingest.index.embed import Embeddings
 from ingest.index.reader import LoadedIndex
@@ -30,6 +32,7 @@ POOL = 40
 SENTENCE_WEIGHT = 0.005
 PART_WEIGHT = 0.003
 SUPERSEDED_WEIGHT = 0.001
+MEASURE_WEIGHT = 0.002
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,12 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
     weights = term_weights(plan.search_terms, index.bm25.idf, index.org_terms)
     superseded = index.shelf.superseded if plan.year is None else frozenset()
+    count = count_pattern(plan.measure) if plan.measure else None
     for i in fused:
         rec = index.records[i]
         fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights)
+        if count is not None and count.search(rec.text):
+            fused[i] += MEASURE_WEIGHT
         if plan.kind and rec.kind == plan.kind:
             fused[i] += PART_WEIGHT
         if rec.report_id in superseded:

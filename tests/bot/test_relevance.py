@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
+from bot.measure import asked_measure
 from bot.query import plan_query
-from bot.relevance import asked_measure, content_terms, missing_share
+from bot.relevance import content_terms, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
