@@ -224,14 +224,20 @@ def test_shared_variants_index_like_the_original(indexer, corpus_services, compi
     assert len(by_file) == 3 and all(reports == original for reports in by_file.values())
 
 
-def test_index_of_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(indexer, write):
+def _indexed_then_aged(indexer, write, age):
+    """An index of one report whose manifest `age` turns into an older release's."""
     idx = indexer()
     path = write("环保局.txt", RANKED)
     idx.run(path)
     pointer = idx.store.pointer
     old = json.loads(pointer.read_text(encoding="utf-8"))
-    old["format"] = 1
+    age(old)
     pointer.write_text(json.dumps(old), encoding="utf-8")
+    return idx, path
+
+
+def test_index_of_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(indexer, write):
+    idx, path = _indexed_then_aged(indexer, write, lambda m: m.update(format=1))
     with pytest.raises(IndexMismatch, match="ingest --rebuild"):
         idx.store.read_manifest().check_readable()
     again = idx.run(path)
@@ -241,13 +247,7 @@ def test_index_of_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_
 
 
 def test_index_read_by_an_older_parser_stays_readable_and_is_reread_by_the_next_ingest(indexer, write):
-    idx = indexer()
-    path = write("环保局.txt", RANKED)
-    idx.run(path)
-    pointer = idx.store.pointer
-    old = json.loads(pointer.read_text(encoding="utf-8"))
-    del old["parser"]  # a manifest from before parser versions
-    pointer.write_text(json.dumps(old), encoding="utf-8")
+    idx, path = _indexed_then_aged(indexer, write, lambda m: m.pop("parser"))  # from before parser versions
     idx.store.read_manifest().check_readable()  # readers go on answering
     again = idx.run(path)
     assert again.published and again.manifest.parser == PARSER
