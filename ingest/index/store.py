@@ -12,7 +12,8 @@ import os
 import secrets
 import shutil
 import socket
-import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -140,6 +141,29 @@ class IndexStore(ABC):
         return name
 
 
+_WAL = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=60)\nc.execute('PRAGMA journal_mode=WAL')\nc.close()\n"
+_BACKUP = (
+    "import sqlite3, sys\n"
+    "s = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True, timeout=60)\n"
+    "d = sqlite3.connect(sys.argv[2], timeout=60)\n"
+    "s.backup(d)\nd.close()\ns.close()\n"
+)
+
+
+def _sqlite_apart(script: str, *args: str) -> None:
+    """Run SQLite on a Chroma database in a child process, never in ours.
+
+    Chroma's Rust side links its own SQLite; two SQLite copies in one process do not see each other's POSIX
+    locks (sqlite.org/howtocorrupt.html §2.2), so ours could reset the -shm file Chroma still maps, and the
+    process dies of SIGBUS (seen in the /reindex-after-SIGKILL test). In a child, locking works as between
+    any two processes.
+    """
+    done = subprocess.run([sys.executable, "-I", "-c", script, *args], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        lines = (done.stderr or "").strip().splitlines()
+        raise OSError(f"SQLite on {args[0]} failed: {lines[-1] if lines else done.returncode}")
+
+
 class EmbeddedStore(IndexStore):
     """`data_dir/generations/<id>/` each a PersistentClient; `data_dir/current.json` the pointer."""
 
@@ -172,13 +196,7 @@ class EmbeddedStore(IndexStore):
         # the vector segments by file; the database through SQLite's backup, which reads a consistent
         # snapshot even while a reader's connection comes and goes with its -wal file
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("pack", "chroma.sqlite3*", "*.tmp"))
-        src = sqlite3.connect(f"file:{source / 'chroma.sqlite3'}?mode=ro", uri=True)
-        dst = sqlite3.connect(str(target / "chroma.sqlite3"))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_apart(_BACKUP, str(source / "chroma.sqlite3"), str(target / "chroma.sqlite3"))
         chunks, reports = self.collections(generation)
         gone = sorted(replaced)
         for i in range(0, len(gone), 100):
@@ -227,9 +245,7 @@ class EmbeddedStore(IndexStore):
         client = self._clients.pop(generation, None)
         if client is not None:
             client.close()  # type: ignore[attr-defined]
-        db = self.root / generation / "chroma.sqlite3"
-        with contextlib.closing(sqlite3.connect(str(db))) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+        _sqlite_apart(_WAL, str(self.root / generation / "chroma.sqlite3"))
         _fsync_tree(self.root / generation)
 
     def publish(self, manifest: Manifest) -> None:

