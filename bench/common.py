@@ -295,9 +295,7 @@ def uncached_chunks(scale: int) -> int:
             settings.chunk_tokens,
             lambda s: len(encoding.encode(s, disallowed_special=())),
         )
-        keys += [
-            hashlib.sha256(c.search_text.encode()).hexdigest() for r in reports for c in r.chunks
-        ]
+        keys += [hashlib.sha256(c.search_text.encode()).hexdigest() for r in reports for c in r.chunks]
     if not EMBED_CACHE.exists():
         return len(keys)
     with contextlib.closing(sqlite3.connect(str(EMBED_CACHE), timeout=30)) as db:

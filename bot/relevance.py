@@ -140,7 +140,9 @@ def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit]
     number = count_pattern(measure)
     for hit in hits:
         for clause in _CLAUSE_END.split(normalize_for_match(hit.record.text).lower()):
-            if number.search(clause) and (not words or any(_presence(w, set(), clause, [clause]) >= 0.5 for w in words)):
+            if number.search(clause) and (
+                not words or any(_presence(w, set(), clause, [clause]) >= 0.5 for w in words)
+            ):
                 return True
     return False
 

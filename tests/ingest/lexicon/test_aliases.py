@@ -161,7 +161,11 @@ def test_the_name_shown_leaves_out_the_words_before_it():
 def test_a_parks_management_committee_is_named_管委会():
     org = "鹤川高新技术产业开发区管理委员会"
     index = UnitIndex.of([org, "民族事务委员会"])
-    for question in ("管委会明年有什么计划？", "高新区管委会明年有什么计划？", "鹤川高新技术产业开发区管委会今年做了什么？"):
+    for question in (
+        "管委会明年有什么计划？",
+        "高新区管委会明年有什么计划？",
+        "鹤川高新技术产业开发区管委会今年做了什么？",
+    ):
         assert any(index.named(m) >= (Match.SHORT, [org]) for m in mentions(question)), question
     [mention] = mentions("民委明年有什么计划？")
     assert index.named(mention) == (Match.EXACT, ["民族事务委员会"])
