@@ -4,6 +4,7 @@ in that measure (280名, 35座, 3680万元). Both the ranking and the relevance 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 from ingest.lexicon.normalize import normalize_for_match
@@ -20,8 +21,7 @@ def _measures() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
     for raw in word_lines("asking.txt", "same"):
         group = frozenset(raw)
         same.update(dict.fromkeys(group, group))
-    words = "|".join(sorted(table["measure"], key=len, reverse=True))
-    return re.compile(rf"(?:多少|几)(?:万|亿|千|百)?({words})"), same
+    return re.compile(rf"(?:多少|几)(?:万|亿|千|百)?({_longest_first(table['measure'])})"), same
 
 
 def asked_measure(question: str) -> frozenset[str]:
@@ -36,4 +36,9 @@ def asked_measure(question: str) -> frozenset[str]:
 @cache
 def count_pattern(measure: frozenset[str]) -> re.Pattern[str]:
     """A number in one of these measures (2860万人次, 约1400户, xx家)."""
-    return re.compile(rf"{_COUNT_NUMBER}(?:{'|'.join(sorted(measure, key=len, reverse=True))})")
+    return re.compile(rf"{_COUNT_NUMBER}(?:{_longest_first(measure)})")
+
+
+def _longest_first(words: Iterable[str]) -> str:
+    """An alternation that prefers the longer measure (人次 before 人)."""
+    return "|".join(sorted(words, key=len, reverse=True))

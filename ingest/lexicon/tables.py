@@ -7,24 +7,27 @@ from importlib import resources
 
 
 @cache
-def word_table(file: str) -> dict[str, tuple[str, ...]]:
+def _lines(file: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Read once per process from `ingest/lexicon/data/FILE`, inside the installed package."""
-    table: dict[str, list[str]] = {}
     text = resources.files("ingest.lexicon").joinpath("data", file).read_text(encoding="utf-8")
+    out = []
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if line:
             name, _, words = line.partition(":")
-            table.setdefault(name.strip(), []).extend(words.split())
+            out.append((name.strip(), tuple(words.split())))
+    return tuple(out)
+
+
+@cache
+def word_table(file: str) -> dict[str, tuple[str, ...]]:
+    """Each name's words, its lines added up."""
+    table: dict[str, list[str]] = {}
+    for name, words in _lines(file):
+        table.setdefault(name, []).extend(words)
     return {name: tuple(words) for name, words in table.items()}
 
 
 def word_lines(file: str, name: str) -> list[tuple[str, ...]]:
     """The lines of one name, each on its own (groups of words), where `word_table` adds them up."""
-    text = resources.files("ingest.lexicon").joinpath("data", file).read_text(encoding="utf-8")
-    out: list[tuple[str, ...]] = []
-    for raw in text.splitlines():
-        key, sep, words = raw.split("#", 1)[0].strip().partition(":")
-        if sep and key.strip() == name:
-            out.append(tuple(words.split()))
-    return out
+    return [words for key, words in _lines(file) if key == name]
