@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -19,7 +19,7 @@ from ingest.lexicon.aliases import Match, mentions, name_kind
 from ingest.lexicon.grammar import YEAR, part_words
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.tables import word_table
-from ingest.lexicon.terms import terms
+from ingest.lexicon.terms import segment, terms
 
 UNTITLED_MIN_COUNT = 5
 _ACROSS = re.compile(
@@ -191,13 +191,26 @@ def _kind(text: str) -> str | None:
     "明年打算…" votes twice for the plan; "年初计划新建的…建成没有" votes once each for the plan and the summary,
     so no part is chosen and the text alone decides (retrieval weighs the part, it never filters by it).
     """
+    inside = _inside_words(text)
     votes: dict[str, float] = {}
     for kind, pattern, weight in _cue_patterns():
-        votes[kind] = votes.get(kind, 0.0) + weight * len(pattern.findall(text))
+        found = sum(1 for m in pattern.finditer(text) if not inside(m.start(), m.end()))
+        votes[kind] = votes.get(kind, 0.0) + weight * found
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] <= 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
     return ranked[0][0]
+
+
+def _inside_words(text: str) -> Callable[[int, int], bool]:
+    """Whether a span lies within one longer word of the question: 困难 in 困难群众 names whom the work was for,
+    计划 in 计划生育 a field of work; neither asks about a part of the report."""
+    words: list[tuple[int, int]] = []
+    at = 0
+    for word in segment(text):
+        words.append((at, at + len(word)))
+        at += len(word)
+    return lambda start, end: any(a <= start and end <= b and b - a > end - start for a, b in words)
 
 
 def _dedupe(groups: list[list[str]]) -> list[list[str]]:

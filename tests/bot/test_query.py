@@ -66,6 +66,8 @@ def test_comparison_names_two_groups():
         ("招商中心是怎么借助在外乡贤力量招商的？", "总结"),  # 是…的 tells of what was done
         ("招商中心怎么借助在外乡贤力量招商？", None),
         ("党建工作", None),
+        ("为困难群众免费代理了多少案件？", "总结"),  # 困难 within 困难群众 is whom it was for, not a problem
+        ("计划生育工作怎么样？", "总结"),
     ],
 )
 def test_kind_of_question(question, kind):
