@@ -21,13 +21,9 @@ from ingest.index.reader import LoadedIndex
 from ingest.lexicon.aliases import abbreviates, stem_words
 from ingest.lexicon.grammar import part_words
 from ingest.lexicon.normalize import normalize_for_match
-from ingest.lexicon.synonyms import said_otherwise
+from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 from ingest.lexicon.tables import word_table
 from ingest.lexicon.terms import STOPWORDS, terms
-
-SYNONYM_PRESENCE = 0.5
-"""A word said otherwise (老师 → 教师) counts for less than the word itself: a thesaurus set is a sense, not
-always the one meant."""
 
 PART_SPAN_CHARS = 4
 """Longest match of a part pattern that counts as a part word (明年, 下一步); the longer patterns of
@@ -117,7 +113,7 @@ def _presence(
     if term in chunk_terms or term in plain or any(_abbreviation_of(term, t) for t in chunk_terms if t[:1] == term[:1]):
         return 1.0
     if any(s in chunk_terms or s in plain for s in otherwise):
-        return SYNONYM_PRESENCE
+        return SYNONYM_SHARE
     if len(term) < 3:
         return 0.0
     pairs = [term[i : i + 2] for i in range(len(term) - 1)]
@@ -177,5 +173,5 @@ def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedI
         if t in present:
             found += idf.get(t, top)
         elif not present.isdisjoint(said_otherwise(t, idf)):
-            found += SYNONYM_PRESENCE * top
+            found += SYNONYM_SHARE * top
     return found / total

