@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import takewhile
 from typing import TYPE_CHECKING, Any
 
 from bot.compose import compose
 from bot.errors import EmptyQuestion
-from bot.followup import Conversation, Turn, ask_back, carry_forward
+from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import content_terms, gives_count, missing_share, term_coverage
@@ -182,7 +182,7 @@ class Answerer:
         sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
-            conversation.add(Turn(question, text, plan.groups, _subject(plan.search_terms, ignore)))
+            conversation.add(Turn(question, text, plan.groups, subject(plan, ignore), plan.kind, tuple(plan.named)))
         return answer
 
     def _standalone(self, question: str, conversation: Conversation | None) -> str:
@@ -336,7 +336,3 @@ def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
 
 def _depth(path: str) -> int:
     return len(path.split(SEP)) if path else 0
-
-
-def _subject(search_terms: Iterable[str], ignore: set[str]) -> str:
-    return " ".join(t for t in search_terms if t not in ignore)[:120]

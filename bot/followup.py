@@ -22,6 +22,8 @@ class Turn:
     answer: str
     groups: list[list[str]]
     subject: str
+    kind: str | None = None
+    named: tuple[str, ...] = ()
 
 
 @dataclass
@@ -53,14 +55,25 @@ def is_followup(question: str) -> bool:
 
 
 def carry_forward(plan: QueryPlan, conversation: Conversation | None) -> QueryPlan:
-    """A follow-up that names no report keeps the last one's reports and borrows its subject for search."""
+    """A follow-up that names no report keeps the last one's reports and the names it was asked by, and
+    borrows its subject for search; the part it asks about is its own, else the last one's."""
     last = conversation.last if conversation else None
     if last is None or not is_followup(plan.question):
         return plan
+    said = plan.search_text
     if not plan.groups and not plan.unknown_orgs:
         plan.groups = [list(g) for g in last.groups]
-    plan.search_text = f"{plan.search_text} {last.subject}".strip()
+        plan.named = list(last.named)
+        said = " ".join((said, *last.named))
+    plan.search_text = f"{said} {last.subject}".strip()
+    plan.kind = plan.kind or last.kind
     return plan
+
+
+def subject(plan: QueryPlan, ignore: set[str]) -> str:
+    """What a turn was about, for the next one to borrow: its words without the unit, the year or the part
+    (明年, 打算), which a follow-up says for itself ("那今年呢？" after a plan question asks for the summary)."""
+    return " ".join(t for t in _bare_terms(plan.search_text, plan.named) if t not in ignore)[:120]
 
 
 def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf) -> str | None:
@@ -88,8 +101,12 @@ def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf) -
 
 def _own_words(plan: QueryPlan) -> list[str]:
     """What the question says besides follow-up markers, the units it names, years and report parts."""
-    text = normalize_for_match(plan.question)
-    for name in plan.named:
+    return _bare_terms(plan.question, plan.named)
+
+
+def _bare_terms(text: str, named: list[str]) -> list[str]:
+    text = normalize_for_match(text)
+    for name in named:
         text = text.replace(normalize_for_match(name), " ")
     text = YEAR.sub(" ", text)
     words = part_words()

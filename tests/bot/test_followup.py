@@ -144,3 +144,26 @@ def test_a_short_name_split_by_jieba_is_answered_and_an_absent_unit_refused(shel
     refused = shelf_answerer.ask("统计局明年计划开展哪些调查？")
     assert not refused.found and refused.sources == []
     assert "没有统计局的报告" in refused.answer and f"《{AUDIT}2024年工作总结和2025年工作计划》" in refused.answer
+
+
+@pytest.mark.parametrize(
+    ("opening", "follow", "said"),
+    [
+        ("住建局明年有什么打算？", "那今年呢？", "完成老旧小区改造42个"),
+        ("住建局明年在燃气安全上打算做什么？", "那今年呢？", "排查燃气管道隐患310处"),
+        ("住建局今年在燃气安全上做了什么？", "那明年呢？", "改造老化燃气管道60公里"),
+    ],
+)
+def test_a_follow_up_asks_its_own_part_of_the_report(shelf_answerer, opening, follow, said):
+    """The subject carries over (燃气安全); the part (明年, 打算) is the follow-up's own."""
+    chat = Conversation()
+    assert shelf_answerer.ask(opening, conversation=chat).found
+    answer = shelf_answerer.ask(follow, conversation=chat)
+    assert answer.found and said in answer.sources[0].text
+
+
+def test_a_follow_up_naming_another_unit_keeps_the_part_asked_before(shelf_answerer):
+    chat = Conversation()
+    assert shelf_answerer.ask("住建局明年有什么计划？", conversation=chat).found
+    answer = shelf_answerer.ask("那审计局呢？", conversation=chat)
+    assert answer.found and "2025年计划安排审计项目40个" in answer.sources[0].text
