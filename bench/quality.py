@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import BENCH, CORPUS, DEV, EMBED_CACHE, MORE, OFFTOPIC, bench_settings, log, write_result
+from bench.common import BENCH, CORPUS, DEV, EMBED_CACHE, FRESH, MORE, OFFTOPIC, bench_settings, log, write_result
 
 K = 5
 RRF_K = 60
@@ -85,6 +85,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("dev", "shared", DEV, None),
         ("more·tune", "shared", MORE, "tune"),
         ("more·held", "shared", MORE, "held"),
+        ("fresh·tune", "shared", FRESH, "tune"),
+        ("fresh·held", "shared", FRESH, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),

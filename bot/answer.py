@@ -262,6 +262,7 @@ class Answerer:
             per_report=plan.across or plan.comparison,
             every=plan.comparison,
             question=plan.question,
+            part=plan.kind,
         )
         if not composed.cited:
             return restore_censored(hits[0].record.text[:200]) + "[1]", {1: [0]}, False

@@ -31,6 +31,9 @@ OTHER_REPORT = 0.8
 PAIR_TIE = 0.1
 """Weight of the question's character pairs found in a sentence, beside its terms: a tie-breaker for words the
 question and the text segment differently (多少个托位 / 新增托位1320个)."""
+PART_PRIOR = 0.2
+"""A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
+"在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
 """A question asking how much or how many: its answer is a clause holding a figure."""
@@ -47,15 +50,19 @@ class Asked:
     weights: Mapping[str, float]
     pairs: frozenset[str] = frozenset()
     amount: bool = False
+    part: str | None = None
 
     @classmethod
-    def of(cls, question: str, question_terms: Iterable[str], bm25: BM25, ignore: set[str]) -> Asked:
+    def of(
+        cls, question: str, question_terms: Iterable[str], bm25: BM25, ignore: set[str], part: str | None = None
+    ) -> Asked:
         text = normalize_for_match(question)
-        for word in ignore:
+        for word in sorted(ignore, key=lambda w: (-len(w), w)):  # 工业园区 before 园区, in every process
             if len(word) > 1:
                 text = text.replace(word, " ")  # a unit's name chooses reports; it tells no sentence apart
         pairs = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
-        return cls(term_weights(question_terms, bm25.idf, ignore), frozenset(pairs), bool(_AMOUNT.search(question)))
+        weights = term_weights(question_terms, bm25.idf, ignore)
+        return cls(weights, frozenset(pairs), bool(_AMOUNT.search(question)), part)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,12 @@ def sentence_terms(hit: Hit) -> list[tuple[int, str, frozenset[str]]]:
     return [(start, sent, frozenset(ts)) for (start, sent), ts in zip(found, stored, strict=True)]
 
 
+def _weight_in(sent_terms: frozenset[str], asked: Asked) -> float:
+    """Summed in the question's order, not the set's (which changes with the process's hash seed): sentences
+    that tie stay tied, and the same question gets the same answer in every process."""
+    return sum(w for t, w in asked.weights.items() if t in sent_terms)
+
+
 def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:
     """Every sentence of the sources, scored by the share of the question's weight it holds (its character
     pairs breaking ties), less the lower its source ranks."""
@@ -92,8 +105,10 @@ def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:
     out: list[Picked] = []
     for i, hit in enumerate(hits):
         decay = 1.0 / (1 + 0.5 * i)
+        if asked.part and hit.record.kind == asked.part:
+            decay *= 1 + PART_PRIOR
         for start, sent, sent_terms in sentence_terms(hit):
-            got = sum(asked.weights.get(t, 0.0) for t in sent_terms) / total
+            got = _weight_in(sent_terms, asked) / total
             if got > 0 and asked.pairs:
                 plain = normalize_for_match(sent)
                 got += PAIR_TIE * sum(pair in plain for pair in asked.pairs) / len(asked.pairs)
@@ -191,7 +206,7 @@ def pick_per_report(asked: Asked, hits: list[Hit], max_chars: int, every: bool =
     best: dict[tuple[str, bool], Picked] = {}
     for i, hit in enumerate(hits):
         for start, sent, sent_terms in sentence_terms(hit):
-            p = Picked(i, start, sent, sum(asked.weights.get(t, 0.0) for t in sent_terms))
+            p = Picked(i, start, sent, _weight_in(sent_terms, asked))
             key = (hit.record.report_id, _is_heading(sent, hit.record.section))
             if (p.score > 0 or every) and (key not in best or p.score > best[key].score):
                 best[key] = p
@@ -249,9 +264,10 @@ def compose(
     per_report: bool = False,
     every: bool = False,
     question: str = "",
+    part: str | None = None,
 ) -> Composed:
     """The answer: one cited line per report for a roll call or a comparison, else the lead and its support."""
-    asked = Asked.of(question, question_terms, bm25, ignore)
+    asked = Asked.of(question, question_terms, bm25, ignore, part)
     if per_report:
         return _roll_call(pick_per_report(asked, hits, max_chars, every), hits)
     passage, support = pick_sentences(asked, hits, max_chars)

@@ -93,7 +93,7 @@ def sentence_coverage(
     best = 0.0
     for terms in sentence_terms:
         have = set(terms)
-        got = sum(weights.get(t, 0.0) for t in have)
+        got = sum(w for t, w in weights.items() if t in have)  # in the question's order: sums that tie stay tied
         for term, words in (otherwise or {}).items():
             if term not in have and not have.isdisjoint(words):
                 got += SYNONYM_SHARE * weights.get(term, 0.0)

@@ -156,7 +156,7 @@ class BM25:
     def scores(self, terms: list[str]) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
         index = self._index
-        for term in set(terms):
+        for term in dict.fromkeys(terms):  # in the question's order: float sums that tie stay tied in every process
             i = index.get(term)
             if i is not None:
                 a, b = int(self._ptr[i]), int(self._ptr[i + 1])

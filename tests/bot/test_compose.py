@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from dataclasses import replace
 
 from bot.compose import compose
 from bot.retrieve import Hit
@@ -135,3 +139,38 @@ def test_a_roll_call_gives_each_report_a_cited_line():
         "据《商务局2023年工作总结》",
     ]
     assert set(out.cited) == {1, 2}
+
+
+def test_a_sentence_in_the_part_asked_about_leads():
+    """A plan restates this year's figure ("在今年…的基础上"), holding more of the question's words than the
+    summary's own sentence; the question points to the summary, so the summary's sentence leads."""
+    done = record("a", "全年新建、改扩建学校9所，新增学位5400个。", 100)
+    plan = replace(
+        record("b", "在今年新增学位5400个的基础上，明年再新增学位3600个。", 900, section="三、计划"), kind="计划"
+    )
+    hits = [Hit(done, 0.03, 0.9, 10.0), Hit(plan, 0.029, 0.9, 12.0)]
+    # a close call, as it is on a real shelf: 今年 about as common as 新增 and 学位
+    others = [record(f"o{i}", f"今年完成投资{i}亿元。", 2000 + i) for i in range(3)]
+    others += [record(f"p{i}", f"新增学位{i}个。", 3000 + i) for i in range(3)]
+    bm25 = bm25_of(done, plan, *others)
+    asked = "今年新增了多少个学位？"
+    out = compose(terms(asked), hits, bm25, 420, set(), question=asked, part="总结")
+    assert out.text.startswith("全年新建、改扩建学校9所")
+    unsteered = compose(terms(asked), hits, bm25, 420, set(), question=asked)
+    assert unsteered.text.startswith("在今年新增学位")  # what the prior is for
+
+
+def test_the_same_question_gets_the_same_answer_in_every_process():
+    """Names overlap (工业园区, 园区) and sums tie: neither may depend on the hash seed of the process."""
+    code = (
+        "from bot.compose import Asked; from ingest.index.lexical import BM25; "
+        "bm25 = BM25.from_docs([['园区', '发展', '空间'], ['工业', '拓展']]); "
+        "a = Asked.of('工业园区发展空间怎么拓展？', ['工业园区', '发展', '空间', '拓展'], bm25, "
+        "{'工业园区', '园区发展', '区'}); print(sorted(a.pairs), list(a.weights))"
+    )
+    seen = set()
+    for seed in range(6):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        seen.add(done.stdout)
+    assert len(seen) == 1
