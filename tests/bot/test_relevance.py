@@ -109,6 +109,7 @@ def test_questions_the_report_answers_are_answered(answerer, question, said):
 def test_a_count_in_a_measure_needs_a_number_in_it_beside_the_thing(answerer):
     assert asked_measure("水利局的基层技术骨干一共有多少名？") == {"名", "人", "位"}
     assert asked_measure("水利局的GDP是多少？") == frozenset() and asked_measure("新建了多少个水库？") == frozenset()
+    assert asked_measure("实际利用外资多少万美元？") == {"美元"}  # not answered in 亿元
     # 技术骨干 stand beside "12期", a count of trainings, not of people: no source says how many there are
     assert not answerer.ask("水利局的基层技术骨干一共有多少名？").found
     answer = answerer.ask("水利局今年引进了多少名水利专业人才？")
