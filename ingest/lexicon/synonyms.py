@@ -10,6 +10,9 @@ character is in any text, so they are dropped. A two-character word the thesauru
 as its two characters, one of them said otherwise (新 + 修~建 → 新建).
 
 Without the package installed there are no synonyms, and words only match as written.
+
+What the thesaurus lacks, mostly statistical short forms (GDP / 地区生产总值, 规上 / 规模以上), is our data
+(`data/synonyms.txt`): exact equals, which stand in wherever a word is not found.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from ingest.lexicon.tables import word_lines
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,18 @@ def _single(char: str) -> set[str]:
 
 
 def said_otherwise(term: str, vocabulary: Container[str]) -> frozenset[str]:
-    """Synonyms stand in only for a word no indexed text uses (老师 where the reports say 教师): a word the
-    shelf does use, but not where it was looked for, is missing there, not said otherwise (可|支配|收入 is
-    not 控制)."""
-    return frozenset() if term in vocabulary else synonyms(term)
+    """A thesaurus synonym stands in only for a word no indexed text uses (老师 where the reports say 教师): a
+    word the shelf does use, but not where it was looked for, is missing there, not said otherwise (可|支配|收入
+    is not 控制). An exact equal of ours stands in always (GDP where one report says 地区生产总值)."""
+    same = _equals().get(term, frozenset())
+    return same if term in vocabulary else same | synonyms(term)
+
+
+@cache
+def _equals() -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for words in word_lines("synonyms.txt", "same"):
+        group = frozenset(words)
+        for word in group:
+            out[word] = out.get(word, frozenset()) | (group - {word})
+    return out
