@@ -6,8 +6,8 @@ synonym sets (codes ending `=`, not the related `#` or lone `@` ones). A set is 
 several senses gets them all.
 
 One-character members are the loosest part of the thesaurus (企业 ~ 局, 工作 ~ 事, 人均 ~ 均), and a
-character is in any text, so they are dropped. A two-character word the thesaurus lacks (新修) is read
-as its two characters, one of them said otherwise (新 + 修~建 → 新建).
+character is in any text, so they are dropped; nor is a word the thesaurus lacks read as its characters said
+otherwise (新修 → 新建 would bring 规上 → 规下: 上 and 下 share a sense, 'time').
 
 Without the package installed there are no synonyms, and words only match as written.
 
@@ -67,16 +67,7 @@ def _leaves(tree: Any, code: str) -> Iterator[tuple[str, list[str]]]:
 def synonyms(word: str) -> frozenset[str]:
     """The words that can stand for this one, itself excluded."""
     table = _sets()
-    found = {w for group in table.get(word, ()) for w in group if len(w) > 1}
-    if not found and len(word) == 2:
-        first, second = word[0], word[1]
-        found = {first + w for w in _single(second)} | {w + second for w in _single(first)}
-    found.discard(word)
-    return frozenset(found)
-
-
-def _single(char: str) -> set[str]:
-    return {w for group in _sets().get(char, ()) for w in group if len(w) == 1}
+    return frozenset(w for group in table.get(word, ()) for w in group if len(w) > 1 and w != word)
 
 
 def said_otherwise(term: str, vocabulary: Container[str]) -> frozenset[str]:

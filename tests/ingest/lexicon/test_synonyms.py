@@ -17,9 +17,14 @@ def test_one_character_members_are_dropped():
     assert "公司" in synonyms("企业")
 
 
-def test_a_two_character_word_it_lacks_is_read_by_its_characters():
-    assert "新建" in synonyms("新修")  # 新 + 修 ~ 建
-    assert synonyms("签约率") == frozenset()
+def test_a_word_it_lacks_has_none():
+    """Not its characters said otherwise either: 规上 would become 规下 (上 and 下 share a sense, 'time')."""
+    assert synonyms("新修") == frozenset() and synonyms("规上") == frozenset()
+
+
+def test_our_exact_equals_stand_in_even_for_a_word_the_shelf_uses():
+    assert "地区生产总值" in said_otherwise("gdp", {"gdp", "地区生产总值"})
+    assert said_otherwise("规上", {"规上"}) == {"规模以上"}
 
 
 def test_synonyms_stand_in_only_for_a_word_no_text_uses():
