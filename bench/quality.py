@@ -8,7 +8,10 @@ Sets: the shared dev set (tuned on, whole), `bench/questions-more.jsonl` over th
 field: `tune` (rules may be changed for it) and `held` (reported, never tuned on), plus the off-topic set, and
 `bench/corpus3` (7 more reports and 44 questions, written after the tuning above and measured once whole —
 `results/quality-corpus3-first.json` — then split by id: odd ids tune, even ids held), and
-`bench/corpus3/questions-tune2.jsonl` (48 more, written afterwards without seeing the others: tune).
+`bench/corpus3/questions-tune2.jsonl` (48 more, written afterwards without seeing the others: tune);
+session 5 added `bench/questions-fresh.jsonl` (74 more over the compilation, by someone who had seen no other
+set) and `bench/corpus4` (8 reports, 90 questions), each measured once whole first
+(`results/quality-fresh-first.json`, `results/quality-corpus4-first.json`), then split by id: odd tune, even held.
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -70,12 +73,13 @@ def rrf(*orders: list[int]) -> list[int]:
 
 CORPUS2 = BENCH / "corpus2"
 CORPUS3 = BENCH / "corpus3"
+CORPUS4 = BENCH / "corpus4"
 
 
 def corpora() -> dict[str, list[Path]]:
     return {
         "shared": [CORPUS],
-        **{c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file()) for c in (CORPUS2, CORPUS3)},
+        **{c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file()) for c in (CORPUS2, CORPUS3, CORPUS4)},
     }
 
 
@@ -92,6 +96,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
         ("corpus3·tune2", "corpus3", CORPUS3 / "questions-tune2.jsonl", "tune"),
         ("corpus3·held", "corpus3", CORPUS3 / "questions.jsonl", "held"),
+        ("corpus4·tune", "corpus4", CORPUS4 / "questions.jsonl", "tune"),
+        ("corpus4·held", "corpus4", CORPUS4 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]
 
@@ -182,7 +188,9 @@ def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: P
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpora", nargs="+", default=list(corpora()), help="default: all (shared corpus2 corpus3)")
+    p.add_argument(
+        "--corpora", nargs="+", default=list(corpora()), help="default: all (shared corpus2 corpus3 corpus4)"
+    )
     p.add_argument("--output", default="quality", help="bench/results/<output>.json")
     args = p.parse_args()
     sets = [s for s in question_sets() if s[1] in args.corpora]
