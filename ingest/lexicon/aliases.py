@@ -25,6 +25,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _MAX_PLACE = 6
 """Characters of a place's own name before its ending (临江市, 城西新区, 巴音郭楞蒙古自治州 is the longest kind)."""
 _MAX_SHOWN = 10
+_ORDINAL = re.compile(r"第([一二三四五六七八九十]+|\d+)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Form:
     placed: bool = False
     """Still opens with a place that another form drops: a likeness to the place (柳溪镇 ~ 柳溪县人社局)
     says nothing about the unit, so it is never LOOSE."""
+    numbered: str = ""
+    """The number of a numbered unit with its 第 dropped (二 of 第二人民医院): a short form may be that alone."""
 
     @cached_property
     def words(self) -> tuple[str, ...]:
@@ -134,6 +137,9 @@ def unit_forms(org: str) -> tuple[Form, ...]:
         split = name_kind(name)
         if split and split not in forms:
             forms[split] = Form(*split, placed=placed)
+        if split and (ordinal := _ORDINAL.match(split[0])):
+            unnumbered = (split[0][1:], split[1])  # 第二人民医院 → 二院, 第三中学 → 三中: short forms drop 第
+            forms.setdefault(unnumbered, Form(*unnumbered, placed=placed, numbered=ordinal.group(1)))
     return tuple(forms.values())
 
 
@@ -188,7 +194,8 @@ def match(name: str, org: str) -> Match:
         if stem == form.stem and kind == form.kind:
             return Match.EXACT
         if kind == form.kind and (
-            (not stem and kind in unit_words().bare) or (len(stem) >= 2 and abbreviates(stem, form.words))
+            (not stem and kind in unit_words().bare)
+            or ((len(stem) >= 2 or stem == form.numbered) and abbreviates(stem, form.words))
         ):
             best = Match.SHORT
         elif (

@@ -169,3 +169,24 @@ def test_a_parks_management_committee_is_named_管委会():
         assert any(index.named(m) >= (Match.SHORT, [org]) for m in mentions(question)), question
     [mention] = mentions("民委明年有什么计划？")
     assert index.named(mention) == (Match.EXACT, ["民族事务委员会"])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("二院", Match.SHORT),  # 第 dropped, the number alone, the ending kept
+        ("二医院", Match.SHORT),
+        ("第二人民医院", Match.EXACT),
+        ("三院", Match.NONE),
+        ("住院", Match.NONE),
+        ("医院", Match.NONE),
+    ],
+)
+def test_a_numbered_unit_is_named_by_its_number(name, expected):
+    assert match(name, "岚江市第二人民医院") == expected
+
+
+def test_a_hospital_is_a_unit_and_a_stay_in_it_is_not():
+    assert [m.name for m in mentions("市二院今年门急诊多少人次？")] == ["市二院"]
+    assert not any(m.strict or match(m.name, "岚江市第二人民医院") for m in mentions("患者住院平均多少天？"))
+    assert [m.name for m in mentions("二院院长是谁？")] == ["二院"]  # 院长 is no second name
