@@ -67,14 +67,26 @@ def _kind_words(text: str, question_terms: Iterable[str]) -> set[str]:
     return out
 
 
-def _trimmed(term: str) -> str:
-    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位): its core."""
+def _trimmed(term: str, text: str) -> str:
+    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位), or the measure
+    of 多少 to the next one (多少|项新|技术): its core."""
     start, end = 0, len(term)
+    if _COUNTED.search(text[: max(text.find(term), 0)]):
+        while start < end - 1 and term[start] in _measure_chars():
+            start += 1
     while start < end and term[start] in STOPWORDS:
         start += 1
     while end > start and term[end - 1] in STOPWORDS:
         end -= 1
     return term[start:end]
+
+
+_COUNTED = re.compile(r"(?:多少|几)$")
+
+
+@cache
+def _measure_chars() -> frozenset[str]:
+    return frozenset(w for w in word_table("asking.txt")["measure"] if len(w) == 1)
 
 
 def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list[str]:
@@ -88,7 +100,8 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
     kinds = _kind_words(text, question_terms)
     out: list[str] = []
     for term in question_terms:
-        core = _trimmed(term) if term not in index.bm25.idf or not _trimmed(term) else term
+        trimmed = _trimmed(term, text)
+        core = trimmed if term not in index.bm25.idf or not trimmed else term
         if (
             not core
             or core in skip

@@ -67,6 +67,7 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
     assert _content(answerer, "示例县水利局目前存在哪些问题？") == []  # the unit and the part are all it asks
     assert _content(answerer, "水利局今年获得了什么荣誉？") == []  # the kind of thing asked for, not its name
     assert _content(answerer, "水利局全县今年新修了几座水库？") == ["新修", "水库"]  # a scope every count shares
+    assert _content(answerer, "水利局今年开展了多少项新技术推广？") == ["技术推广"]  # jieba's 多少|项新: no 项新
 
 
 def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
