@@ -149,10 +149,27 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     chunk_terms = {t for h in hits for t in h.record.terms}
     plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
     sentences = _SENTENCE_END.split(plain)
+    shortened = _shortened_pairs(list(weights), chunk_terms)
     missing = sum(
-        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf))) for t, w in weights.items()
+        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf)))
+        for t, w in weights.items()
+        if t not in shortened
     )
     return missing / total
+
+
+def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
+    """Two words, in order and at most one apart, that a chunk says in one short form (减轻|负担 → 减负,
+    增加|收入 → 增收, 减轻|填报|负担 → 减负): the rule of unit short forms, a prefix of each word."""
+    out: set[str] = set()
+    pairs = [(a, b) for i, a in enumerate(content) for b in content[i + 1 : i + 3]]
+    for a, b in pairs:
+        if any(
+            2 <= len(t) <= 3 and t[0] == a[0] and t not in (a, b) and abbreviates(t, (a, b)) and t[-1] in b
+            for t in chunk_terms
+        ):
+            out.update((a, b))
+    return out
 
 
 def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:

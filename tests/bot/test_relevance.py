@@ -27,6 +27,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 
 （二）引才育才成效明显
 全年引进各类水利专业人才35人，组织基层技术骨干培训12期。选派技术人员为全县中小学教师开展节水教育讲座4场。
+清理合并涉水报表9张，为乡镇水利站减负。
 
 （三）河湖管理持续加强
 全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。局机关被评为全省水利系统先进集体。
@@ -126,3 +127,13 @@ def test_a_word_no_report_uses_counts_as_its_synonym_that_one_does(answerer, ser
     assert missing_share(["老师"], hits, index.bm25.idf) == pytest.approx(1 - SYNONYM_SHARE)
     answer = answerer.ask("水利局给老师办了几场节水讲座？")
     assert answer.found and "讲座4场" in answer.answer
+
+
+def test_two_words_the_report_says_in_one_short_form_are_there(answerer, services):
+    """减轻 … 负担 is 减负 by the rule of unit short forms: a prefix of each word, in order."""
+    index = answerer.reader.current()
+    plan = plan_query("水利局怎么减轻乡镇水利站负担？", index.shelf)
+    hits = retrieve(index, services.embeddings, plan, 5)
+    assert missing_share(["减轻", "负担"], hits, index.bm25.idf) == 0.0
+    answer = answerer.ask("水利局怎么减轻乡镇水利站负担？")
+    assert answer.found and "减负" in answer.answer
