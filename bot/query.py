@@ -39,6 +39,9 @@ class QueryPlan:
     nearest_orgs: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
     kind: str | None = None
+    uncued: bool = False
+    """Neither a part word nor a year, and not about every unit: it asks what is (a figure, a fact), which a
+    report's summary holds."""
     year: int | None = None
     across: bool = False
     measure: frozenset[str] = frozenset()
@@ -85,6 +88,7 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         nearest_orgs=units.nearest,
         named=units.named,
         kind=kind,
+        uncued=not (across or YEAR.search(text) or any(p.search(text) for _, p, _ in _cue_patterns())),
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
         measure=asked_measure(question),

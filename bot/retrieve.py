@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and BM25 ranks fused by reciprocal rank, then weighed with what the text
 and the question's framing say.
 
-The fused rank score is the base. Four small terms are added to it, their weights fitted on the tune
+The fused rank score is the base. Five small terms are added to it, their weights fitted on the tune
 halves of the question sets (bench/README.md), in the same units:
 
 - the chunk's best sentence: the share of the question's term weight that one of its sentences holds
@@ -9,6 +9,8 @@ halves of the question sets (bench/README.md), in the same units:
   answering line is not outranked by a chunk that mentions every term once, far apart);
 - the part the question points to (plan, summary, problems), when its words point one way only: about as
   much as ten places in one ranking, so a chunk whose text answers better still wins;
+- a question with no part word, no year and not about every unit ("研发投入占GDP的比重是多少？") asks what
+  is, which the summary says: half the part's weight for summary chunks (a plan's "力争达到2.45%" is not it);
 - a report superseded by a later one of the same unit, when the question names no year: a little less
   ("现在", "明年" mean the latest report);
 - a count asked in a measure (多少户, 几座): a little more for a chunk that gives a number in it.
@@ -33,6 +35,7 @@ POOL = 40
 SENTENCE_WEIGHT = 0.005
 PART_WEIGHT = 0.003
 SUPERSEDED_WEIGHT = 0.001
+UNCUED_WEIGHT = 0.0015
 MEASURE_WEIGHT = 0.002
 
 
@@ -126,6 +129,8 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
             fused[i] += MEASURE_WEIGHT
         if plan.kind and rec.kind == plan.kind:
             fused[i] += PART_WEIGHT
+        elif plan.uncued and rec.kind == "总结":
+            fused[i] += UNCUED_WEIGHT
         if rec.report_id in superseded:
             fused[i] -= SUPERSEDED_WEIGHT
     best = sorted(fused, key=lambda i: -fused[i])[:k]

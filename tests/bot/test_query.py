@@ -189,3 +189,17 @@ def test_two_units_compared_make_two_groups_in_the_order_named():
 def test_each_report_without_a_unit_is_found_by_its_title():
     shelf = Shelf.of([report("", 2024, title="柳溪村2024年工作总结"), report("", 2024, title="石湾村2024年工作总结")])
     assert plan_query("石湾村2024年工作总结里的茶园面积是多少？", shelf).groups == [["石湾村2024年工作总结-2024"]]
+
+
+@pytest.mark.parametrize(
+    ("question", "uncued"),
+    [
+        ("粮食局的仓容是多少？", True),  # what is: the summary's
+        ("粮食局明年的仓容是多少？", False),
+        ("粮食局2024年的仓容是多少？", False),  # a year says which part for itself
+        ("粮食局有哪些问题？", False),
+        ("哪些单位提到了仓容？", False),  # about every unit: any part may mention it
+    ],
+)
+def test_a_question_with_no_cue_asks_what_is(question, uncued):
+    assert plan_query(question, REPORTS).uncued is uncued
