@@ -16,7 +16,7 @@ SHELF = Shelf.of(
     [
         report("临江市松涛区审计局", 2023),
         report("临江市松涛区审计局", 2024),
-        report("临江市人民医院", 2024),
+        report("临江市博物馆", 2024),
         report("", 2024, title="柳溪村2024年工作总结"),
         report("", 2024, title="2024年工作总结"),
     ]
@@ -29,7 +29,7 @@ def test_only_an_older_report_of_the_same_unit_is_superseded():
 
 def test_names_no_unit_form_covers_are_matched_as_written():
     assert SHELF.as_written == (
-        ("临江市人民医院", "临江市人民医院", ""),
+        ("临江市博物馆", "临江市博物馆", ""),
         ("柳溪村2024年工作总结", "", "柳溪村2024年工作总结-2024"),
         ("2024年工作总结", "", "2024年工作总结-2024"),
     )
