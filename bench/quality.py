@@ -11,7 +11,9 @@ field: `tune` (rules may be changed for it) and `held` (reported, never tuned on
 `bench/corpus3/questions-tune2.jsonl` (48 more, written afterwards without seeing the others: tune);
 session 5 added `bench/questions-fresh.jsonl` (74 more over the compilation, by someone who had seen no other
 set) and `bench/corpus4` (8 reports, 90 questions), each measured once whole first
-(`results/quality-fresh-first.json`, `results/quality-corpus4-first.json`), then split by id: odd tune, even held.
+(`results/quality-fresh-first.json`, `results/quality-corpus4-first.json`), then split by id: odd tune, even held;
+session 6 added `bench/corpus5` (11 reports in 9 files, one a compilation and one a .docx; 96 questions), measured
+the same way (`results/quality-corpus5-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -74,12 +76,16 @@ def rrf(*orders: list[int]) -> list[int]:
 CORPUS2 = BENCH / "corpus2"
 CORPUS3 = BENCH / "corpus3"
 CORPUS4 = BENCH / "corpus4"
+CORPUS5 = BENCH / "corpus5"
 
 
 def corpora() -> dict[str, list[Path]]:
     return {
         "shared": [CORPUS],
-        **{c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file()) for c in (CORPUS2, CORPUS3, CORPUS4)},
+        **{
+            c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file())
+            for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5)
+        },
     }
 
 
@@ -98,6 +104,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("corpus3·held", "corpus3", CORPUS3 / "questions.jsonl", "held"),
         ("corpus4·tune", "corpus4", CORPUS4 / "questions.jsonl", "tune"),
         ("corpus4·held", "corpus4", CORPUS4 / "questions.jsonl", "held"),
+        ("corpus5·tune", "corpus5", CORPUS5 / "questions.jsonl", "tune"),
+        ("corpus5·held", "corpus5", CORPUS5 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]
 
@@ -148,7 +156,7 @@ def naive(files: list[Path], halves: dict[str, list[dict[str, Any]]]) -> dict[st
 
 
 def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: Path) -> dict[str, Any]:
-    from bot.cli.evaluate import run_eval
+    from bot.cli.evaluate import leads_with, run_eval
     from bot.services import Services
     from ingest.pipeline import run_ingest
 
@@ -177,6 +185,7 @@ def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: P
                 if row["answerable"] and rec["found"]:
                     texts = [s["text"] for s in rec["sources"]]
                     row["rank"] = first_hit(list(range(len(texts))), texts, item["evidence"])
+                    row["leads"] = leads_with(rec["answer"], item["evidence"])
                 if not row["answerable"] and rec["found"]:
                     row["answered_from"] = rec["sources"][0]["report"] if rec["sources"] else ""
                 rows.append(row)
@@ -189,7 +198,7 @@ def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: P
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
-        "--corpora", nargs="+", default=list(corpora()), help="default: all (shared corpus2 corpus3 corpus4)"
+        "--corpora", nargs="+", default=list(corpora()), help="default: all (shared corpus2 corpus3 corpus4 corpus5)"
     )
     p.add_argument("--output", default="quality", help="bench/results/<output>.json")
     args = p.parse_args()

@@ -66,9 +66,9 @@ def evidence_rank(answer: Answer, evidence: list[str]) -> int | None:
     return None
 
 
-def leads_with(answer: Answer, evidence: list[str], within: int = 80) -> bool:
+def leads_with(answer: str, evidence: list[str], within: int = 80) -> bool:
     """The answering text starts within the answer's first `within` characters (markers and spaces not counted)."""
-    shown = squash(normalize_for_match(re.sub(r"\[\d+\]", "", answer.answer)))
+    shown = squash(normalize_for_match(re.sub(r"\[\d+\]", "", answer)))
     return any(0 <= shown.find(squash(normalize_for_match(e))) < within for e in evidence if e.strip())
 
 
@@ -103,7 +103,7 @@ def run_eval(answerer: Answerer, path: Path, k: int, output: Path | None) -> Eva
                 report.report1 += bool(answer.found and answer.sources and word and word in answer.sources[0].report)
                 report.wrongly_refused += not answer.found
                 if answer.found:
-                    report.leads += leads_with(answer, item.get("evidence", []))
+                    report.leads += leads_with(answer.answer, item.get("evidence", []))
                     report.answer_chars.append(len(answer.answer))
             else:
                 report.unanswerable += 1
