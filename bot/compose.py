@@ -34,7 +34,7 @@ question and the text segment differently (多少个托位 / 新增托位1320个
 PART_PRIOR = 0.2
 """A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
 "在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
-_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+_CLAUSE = re.compile(r"(?:[^，,；;：:]|,(?=\d{3}(?!\d)))+(?:[，,；;：:]|$)")
 _AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
 """A question asking how much or how many: its answer is a clause holding a figure."""
 _FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])x+(?![A-Za-z])")

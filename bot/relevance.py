@@ -32,7 +32,8 @@ PART_SPAN_CHARS = 4
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
-_CLAUSE_END = re.compile(r"[。！？；;!?\n，,：:]")
+_CLAUSE_END = re.compile(r"[。！？；;!?\n，：:]|,(?!\d{3}(?!\d))")
+"""Clause ends; a comma that groups a number's thousands (库容5,000吨) ends none."""
 
 
 @cache
@@ -68,17 +69,22 @@ def _kind_words(text: str, question_terms: Iterable[str]) -> set[str]:
 
 
 def _trimmed(term: str, text: str) -> str:
-    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位), or the measure
-    of 多少 to the next one (多少|项新|技术): its core."""
+    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位), a verb's result to
+    the verb (扩到, 降至), or the measure of 多少 to the next one (多少|项新|技术): its core."""
     start, end = 0, len(term)
     if _COUNTED.search(text[: max(text.find(term), 0)]):
         while start < end - 1 and term[start] in _measure_chars():
             start += 1
     while start < end and term[start] in STOPWORDS:
         start += 1
-    while end > start and term[end - 1] in STOPWORDS:
+    while end > start and (term[end - 1] in STOPWORDS or (end - start == 2 and term[end - 1] in _results())):
         end -= 1
     return term[start:end]
+
+
+@cache
+def _results() -> frozenset[str]:
+    return frozenset(word_table("asking.txt")["result"])
 
 
 _COUNTED = re.compile(r"(?:多少|几)$")
@@ -173,16 +179,20 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
 
 
 def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
-    """Some retrieved clause gives a number in the asked measure beside one of the question's content words:
+    """Some retrieved clause gives a number in the asked measure beside one of the question's content words, in
+    it or in the clause before it:
     "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
     words = {w: said_otherwise(w, idf) for w in content if w}
     number = count_pattern(measure)
     for hit in hits:
-        for clause in _CLAUSE_END.split(normalize_for_match(hit.record.text).lower()):
-            if number.search(clause) and (
-                not words or any(_presence(w, set(), clause, [clause], other) >= 0.5 for w, other in words.items())
-            ):
-                return True
+        for sentence in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower()):
+            clauses = _CLAUSE_END.split(sentence)
+            for i, clause in enumerate(clauses):
+                if not number.search(clause):
+                    continue
+                near = "，".join(clauses[max(i - 1, 0) : i + 1])  # 配合…改建工程，完成征地326亩
+                if not words or any(_presence(w, set(), near, [near], other) >= 0.5 for w, other in words.items()):
+                    return True
     return False
 
 

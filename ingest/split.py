@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -67,10 +68,32 @@ def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | 
 
 
 def _names_a_part_of(line: str, title: str) -> bool:
-    """A line "2025年工作计划" standing alone under 《…2024年工作总结和2025年工作计划》 heads that report's plan part;
-    the next report of a compilation has a title of its own."""
+    """A line "2025年工作计划" standing alone under 《…2024年工作总结和2025年工作计划》 heads that report's plan part,
+    and so does "下一步工作打算" or "3.2025年工作思路": a line that names one part and nothing else, of a kind the
+    title names. The next report of a compilation has a title of its own (a unit's name, or two parts)."""
     part = line.strip().rstrip("。")
-    return part != title.strip().rstrip("。") and part in title
+    if part == title.strip().rstrip("。"):
+        return False
+    if part in title:
+        return True
+    kinds = _kinds(part)
+    return len(kinds) == 1 and kinds <= _kinds(title) and not _PART_LINE_REST.sub("", _strip_parts(part))
+
+
+_PART_LINE_REST = re.compile(r"^[\d一二三四五六七八九十]+[.．、]\s*|\d{4}年度?|工作|主要|重点|的|\s")
+
+
+def _kinds(text: str) -> set[str]:
+    words = part_words()
+    patterns = {"summary": words.heading_summary, "plan": words.heading_plan, "problem": words.heading_problem}
+    return {kind for kind, pattern in patterns.items() if pattern.search(text)}
+
+
+def _strip_parts(text: str) -> str:
+    words = part_words()
+    for pattern in (words.heading_summary, words.heading_plan, words.heading_problem):
+        text = pattern.sub("", text)
+    return text
 
 
 def _title_styled(lines: list[str], headings: Mapping[str, int]) -> set[int]:

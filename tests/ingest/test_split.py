@@ -133,3 +133,23 @@ def test_a_line_naming_a_part_of_the_report_above_is_no_new_report():
     [report] = split_reports(PART_LINES, "x")
     assert report.title == "石湾区档案馆2024年工作总结和2025年工作计划"
     assert "2025年计划完成档案数字化15万页" in report.text
+
+
+@pytest.mark.parametrize("part_line", ["下一步工作打算", "3.2025年工作思路", "2025年度工作要点"])
+def test_a_line_that_names_one_part_and_nothing_else_heads_a_part(part_line):
+    """Under a title that names a plan, a plan line with no unit of its own is that report's plan part."""
+    text = PART_LINES.replace("2025年工作计划\n\n加快", f"{part_line}\n\n加快")
+    [report] = split_reports(text, "x")
+    assert report.title == "石湾区档案馆2024年工作总结和2025年工作计划"
+    assert f"{part_line}\n\n加快数字档案馆建设" in report.text
+
+
+@pytest.mark.parametrize(
+    "next_title", ["2024年工作总结和2025年工作谋划", "石湾区方志馆2025年工作计划", "下一步工作打算"]
+)
+def test_the_next_report_of_a_compilation_still_starts_at_its_title(next_title):
+    """Two parts, or a unit's name, make a report title; a plan line under a summary-only title starts one."""
+    above = "石湾区档案馆2024年工作总结\n\n馆藏数字化稳步推进。全年完成档案数字化12万页。\n\n"
+    below = f"{next_title}\n\n加快数字档案馆建设。2025年计划完成档案数字化15万页。\n"
+    titles = [r.title for r in split_reports(above + below, "x")]
+    assert titles == ["石湾区档案馆2024年工作总结", next_title]
