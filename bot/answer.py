@@ -209,6 +209,8 @@ class Answerer:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
         if plan.measure and not gives_count(plan.measure, content, hits, index.bm25.idf):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
+        if plan.amount and not plan.measure and not gives_count(None, content, hits, index.bm25.idf):
+            return False  # "…人均可支配收入是多少": the words are there, but no figure beside them
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)
         if best >= s.min_score:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.measure import asks_amount
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
 from ingest.index.schema import SEP
@@ -35,8 +36,6 @@ PART_PRIOR = 0.2
 """A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
 "在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
 _CLAUSE = re.compile(r"(?:[^，,；;：:]|,(?=\d{3}(?!\d)))+(?:[，,；;：:]|$)")
-_AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
-"""A question asking how much or how many: its answer is a clause holding a figure."""
 _FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])x+(?![A-Za-z])")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _ENDS = ("。", "！", "？", "；", "：", "…", "”", "）")
@@ -62,7 +61,7 @@ class Asked:
                 text = text.replace(word, " ")  # a unit's name chooses reports; it tells no sentence apart
         pairs = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
         weights = term_weights(question_terms, bm25.idf, ignore)
-        return cls(weights, frozenset(pairs), bool(_AMOUNT.search(question)), part)
+        return cls(weights, frozenset(pairs), asks_amount(question), part)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,14 @@ def asked_measure(question: str) -> frozenset[str]:
     return same.get(found.group(1), frozenset({found.group(1)}))
 
 
+_AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
+
+
+def asks_amount(question: str) -> bool:
+    """The question asks how much or how many: its answer holds a figure."""
+    return bool(_AMOUNT.search(question))
+
+
 @cache
 def count_pattern(measure: frozenset[str]) -> re.Pattern[str]:
     """A number in one of these measures (2860万人次, 约1400户, xx家)."""

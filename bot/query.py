@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.measure import asked_measure
+from bot.measure import asked_measure, asks_amount
 from ingest.index.manifest import ReportEntry
 from ingest.index.shelf import Shelf
 from ingest.lexicon.aliases import Match, mentions, name_kind
@@ -45,6 +45,7 @@ class QueryPlan:
     year: int | None = None
     across: bool = False
     measure: frozenset[str] = frozenset()
+    amount: bool = False
     _terms: tuple[str, ...] = field(default=(), repr=False)
     _terms_of: str | None = field(default=None, repr=False)
 
@@ -92,6 +93,7 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
         measure=asked_measure(question),
+        amount=asks_amount(question),
     )
     if plan.search_text == text:
         plan._terms, plan._terms_of = tuple(question_terms), text

@@ -32,6 +32,7 @@ PART_SPAN_CHARS = 4
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
+_FIGURE = re.compile(r"\d|(?<![a-z])x+(?![a-z])|百分之")
 _CLAUSE_END = re.compile(r"[。！？；;!?\n，：:]|,(?!\d{3}(?!\d))")
 """Clause ends; a comma that groups a number's thousands (库容5,000吨) ends none."""
 
@@ -178,12 +179,14 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
     return out
 
 
-def gives_count(measure: frozenset[str], content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
+def gives_count(
+    measure: frozenset[str] | None, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
+) -> bool:
     """Some retrieved clause gives a number in the asked measure beside one of the question's content words, in
     it or in the clause before it:
     "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
     words = {w: said_otherwise(w, idf) for w in content if w}
-    number = count_pattern(measure)
+    number = count_pattern(measure) if measure else _FIGURE
     for hit in hits:
         for sentence in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower()):
             clauses = _CLAUSE_END.split(sentence)

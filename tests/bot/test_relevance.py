@@ -92,7 +92,7 @@ def test_naming_the_unit_does_not_answer_what_its_report_never_says(answerer, qu
 def test_it_is_the_missing_words_that_refuse(answerer, services):
     """Without this check the similarity and the shared word 发放 would answer with the report's first figures."""
     lenient = Settings(_env_file=None, data_dir=services.settings.data_dir, max_missing=2.0)  # type: ignore[call-arg]
-    assert Answerer(answerer.reader, answerer.embedder, lenient).ask("水利局今年发放了多少公积金贷款？").found
+    assert Answerer(answerer.reader, answerer.embedder, lenient).ask("水利局今年发放了哪些公积金贷款？").found
 
 
 @pytest.mark.parametrize(
@@ -152,3 +152,10 @@ def test_a_verb_glued_to_its_result_is_the_verb(answerer):
     assert "扩到" not in _content(answerer, "水利局明年节水灌溉要扩到多少亩？")
     answer = answerer.ask("水利局明年节水灌溉要扩到多少亩？")
     assert answer.found and "3.5万亩" in answer.answer
+
+
+def test_how_much_needs_a_figure_beside_the_thing(answerer):
+    """ "社会资本投入是多少": the words are in the problems part, but no figure stands beside them."""
+    assert not answerer.ask("水利局引来的社会资本投入是多少？").found
+    answer = answerer.ask("水利局的农田灌溉水有效利用系数是多少？")
+    assert answer.found and "0.58" in answer.answer
