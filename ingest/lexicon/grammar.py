@@ -35,7 +35,7 @@ HEADING_FAMILIES: tuple[Family, ...] = (
     Family("section", re.compile(rf"^第\s*([{_CN}\d]{{1,3}})\s*节\s*[、.．:：]?\s*")),
     Family("cn", re.compile(rf"^([{_CN}]{{1,3}})\s*[、.．]\s*")),
     Family("cn_paren", re.compile(rf"^[（(]\s*([{_CN}]{{1,3}})\s*[）)]\s*")),
-    Family("arabic", re.compile(r"^(\d{1,2})\s*[.．、](?!\d)\s*")),
+    Family("arabic", re.compile(r"^(\d{1,2})\s*[.．、](?:(?!\d)|(?=\d{4}年))\s*")),  # 1.2025年工作完成情况
     Family("decimal", re.compile(rf"^(\d{{1,2}}[.．]\d{{1,2}})(?![.．]?\d|{_UNIT})\s*[、.．]?\s*")),
     Family("decimal3", re.compile(rf"^(\d{{1,2}}[.．]\d{{1,2}}[.．]\d{{1,2}})(?![.．]?\d|{_UNIT})\s*[、.．]?\s*")),
     Family("arabic_paren", re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*")),

@@ -526,3 +526,19 @@ def test_a_caption_under_numbered_headings_is_no_part_line():
     text = "一、主要工作\n（一）项目建设\n全年完成投资5亿元。\n2024年主要指标完成情况\n指标：投资，完成5亿元。\n"
     paths = [s.path for s in segment_report(text)]
     assert all(path[:1] == ("一、主要工作",) for path in paths)
+
+
+def test_a_number_before_a_year_is_a_heading_number():
+    """ "1.2025年工作完成情况" is heading 1 of a report numbered 1. / 1.1 / 2., not the decimal 1.2025."""
+    text = (
+        "江湾市档案局2025年工作总结和2026年工作思路\n\n"
+        "1.2025年工作完成情况\n\n1.1馆藏建设稳步推进。全年接收进馆档案1.2万卷。\n\n"
+        "1.2利用服务提质增效。全年接待查档群众8600人次。\n\n"
+        "2.存在的问题\n\n2.1库房容量不足。现有库房使用率已达92%。\n\n"
+        "3.2026年工作思路\n\n3.1推进新馆建设。完成新馆主体工程。\n"
+    )
+    [report] = parse(text)
+    sections = {c.section for c in report.chunks}
+    assert any(path_of(s)[:1] == ("2.存在的问题",) for s in sections)
+    assert not any("1.2025年工作完成情况" in s and "存在的问题" in s for s in sections)
+    assert {c.kind for c in report.chunks if "库房容量" in c.text} == {"问题"}
