@@ -26,6 +26,8 @@ _ACROSS = re.compile(
     r"(哪些|哪几个|各个?|每个|所有|全部)(单位|部门|局|机关|委|区|园区|报告)(都|分别)?|(单位|部门|报告)(都)?有哪些"
 )
 _COMPARE = re.compile(r"和|与|及|以及|跟|同|、|对比|比较|分别|各")
+_LAST_YEAR = re.compile(r"(?<![比较])去年")
+"""去年 naming the year asked about, not the one this year is compared with (比去年, 较去年)."""
 
 
 @dataclass
@@ -141,7 +143,8 @@ def _choose(entries: Sequence[ReportEntry], text: str, kind: str | None) -> list
     says was done), so searching both would mix two years' figures under one answer. A year in the
     question picks the report whose years hold it: its summary year for a question about what was done,
     its plan year for one about plans. Without a year the question is about the newest report, and
-    its 今年/明年 are that report's (去年 is the year before it, when the shelf has that report).
+    its 今年/明年 are that report's (去年 is the year before it, when the shelf has that report, unless it
+    is what this year is compared with: 比去年提高了多少).
     """
     if len(entries) < 2:
         return [e.report_id for e in entries]
@@ -155,7 +158,7 @@ def _choose(entries: Sequence[ReportEntry], text: str, kind: str | None) -> list
     wanted = "计划" if kind == "计划" else "总结"
     fitting = [e for e in entries if wanted in e.kind] or entries
     newest = max(e.year or 0 for e in fitting)
-    if "去年" in text and any(e.year == newest - 1 for e in fitting):
+    if _LAST_YEAR.search(text) and "今年" not in text and any(e.year == newest - 1 for e in fitting):
         newest -= 1
     return [e.report_id for e in fitting if (e.year or 0) == newest]
 

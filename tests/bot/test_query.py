@@ -152,6 +152,8 @@ def test_units_named_the_way_people_say_them_choose_their_report(question, org):
         ("审计局今年完成了多少个审计项目？", 2024),
         ("区审计局有哪些不足？", 2024),
         ("审计局去年完成了多少个审计项目？", 2023),  # the year before the newest report
+        ("审计局今年完成了多少个审计项目，比去年多了多少？", 2024),  # 去年 is what this year is compared with
+        ("审计局的审计项目较去年增加了多少？", 2024),
         ("2023年审计局工作中存在哪些问题？", 2023),  # the report whose years hold 2023
         ("审计局2024年完成了多少个审计项目？", 2024),  # 2024 is the 2024 report's summary year …
         ("审计局2024年计划安排多少个审计项目？", 2023),  # … and the 2023 report's plan year
