@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.measure import asks_amount
+from bot.measure import FIGURE, asks_amount
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
 from ingest.index.schema import SEP
@@ -36,7 +36,6 @@ PART_PRIOR = 0.2
 """A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
 "在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
 _CLAUSE = re.compile(r"(?:[^，,；;：:]|,(?=\d{3}(?!\d)))+(?:[，,；;：:]|$)")
-_FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])x+(?![A-Za-z])")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _ENDS = ("。", "！", "？", "；", "：", "…", "”", "）")
 
@@ -186,7 +185,7 @@ def _from_best_clause(p: Picked, asked: Asked) -> Picked:
     if len(p.text) <= 2 * LEAD_CLAUSE_AT:
         return p
     clauses = [
-        (m.start(), sum(w for t, w in asked.weights.items() if t in m.group()), bool(_FIGURE.search(m.group())))
+        (m.start(), sum(w for t, w in asked.weights.items() if t in m.group()), bool(FIGURE.search(m.group())))
         for m in _CLAUSE.finditer(p.text.lower())
     ]
     if asked.amount:

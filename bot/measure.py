@@ -34,6 +34,8 @@ def asked_measure(question: str) -> frozenset[str]:
 
 
 _AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
+FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])[xX]+(?![A-Za-z])|百分之")
+"""A figure, redacted ones included (xx亿元, x%): what a question asking how much is answered with."""
 
 
 def asks_amount(question: str) -> bool:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from bot.measure import count_pattern
+from bot.measure import FIGURE, count_pattern
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
@@ -32,7 +32,6 @@ PART_SPAN_CHARS = 4
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
-_FIGURE = re.compile(r"\d|(?<![a-z])x+(?![a-z])|百分之")
 _CLAUSE_END = re.compile(r"[。！？；;!?\n，：:]|,(?!\d{3}(?!\d))")
 """Clause ends; a comma that groups a number's thousands (库容5,000吨) ends none."""
 
@@ -182,11 +181,11 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
 def gives_count(
     measure: frozenset[str] | None, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
 ) -> bool:
-    """Some retrieved clause gives a number in the asked measure beside one of the question's content words, in
-    it or in the clause before it:
+    """Some retrieved clause gives a number in the asked measure (any figure, for no measure) beside one of the
+    question's content words, in it or in the clause before it:
     "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
     words = {w: said_otherwise(w, idf) for w in content if w}
-    number = count_pattern(measure) if measure else _FIGURE
+    number = count_pattern(measure) if measure else FIGURE
     for hit in hits:
         for sentence in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower()):
             clauses = _CLAUSE_END.split(sentence)
