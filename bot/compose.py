@@ -17,7 +17,7 @@ from bot.measure import FIGURE, asks_amount
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
 from ingest.index.schema import SEP
-from ingest.lexicon.grammar import HEADING_START, ITEM, sentences
+from ingest.lexicon.grammar import CLAUSE_END, HEADING_START, ITEM, sentences
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
 from ingest.lexicon.terms import terms
 
@@ -35,7 +35,7 @@ question and the text segment differently (多少个托位 / 新增托位1320个
 PART_PRIOR = 0.2
 """A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
 "在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
-_CLAUSE = re.compile(r"(?:[^，,；;：:]|,(?=\d{3}(?!\d)))+(?:[，,；;：:]|$)")
+_CLAUSE = re.compile(rf"(?:(?!{CLAUSE_END.pattern})[\s\S])+(?:{CLAUSE_END.pattern}|$)")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _ENDS = ("。", "！", "？", "；", "：", "…", "”", "）")
 

@@ -47,7 +47,6 @@ class QueryPlan:
     year: int | None = None
     across: bool = False
     measure: frozenset[str] = frozenset()
-    amount: bool = False
     _terms: tuple[str, ...] = field(default=(), repr=False)
     _terms_of: str | None = field(default=None, repr=False)
 
@@ -57,6 +56,11 @@ class QueryPlan:
         if self._terms_of != self.search_text:
             self._terms, self._terms_of = tuple(terms(self.search_text)), self.search_text
         return self._terms
+
+    @property
+    def amount(self) -> bool:
+        """It asks how much or how many."""
+        return asks_amount(self.question)
 
     @property
     def report_ids(self) -> list[str] | None:
@@ -95,7 +99,6 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
         across=across,
         measure=asked_measure(question),
-        amount=asks_amount(question),
     )
     if plan.search_text == text:
         plan._terms, plan._terms_of = tuple(question_terms), text

@@ -19,7 +19,7 @@ from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
 from ingest.lexicon.aliases import abbreviates, stem_words
-from ingest.lexicon.grammar import part_words
+from ingest.lexicon.grammar import CLAUSE_END, SENTENCE_END, part_words
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 from ingest.lexicon.tables import word_table
@@ -31,9 +31,7 @@ PART_SPAN_CHARS = 4
 
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
-_SENTENCE_END = re.compile(r"[。！？；;!?\n]")
-_CLAUSE_END = re.compile(r"[。！？；;!?\n，：:]|,(?!\d{3}(?!\d))")
-"""Clause ends; a comma that groups a number's thousands (库容5,000吨) ends none."""
+_SENTENCE_END = re.compile(rf"[{SENTENCE_END}\n]")
 
 
 @cache
@@ -188,7 +186,7 @@ def gives_count(
     number = count_pattern(measure) if measure else FIGURE
     for hit in hits:
         for sentence in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower()):
-            clauses = _CLAUSE_END.split(sentence)
+            clauses = CLAUSE_END.split(sentence)
             for i, clause in enumerate(clauses):
                 if not number.search(clause):
                     continue

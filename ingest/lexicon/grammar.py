@@ -55,6 +55,8 @@ LEAD = re.compile(r"^([^，,。；;：:！？\d]{3,16})[。！]")
 SENTENCE_END = "。！？；;!?"
 CLOSING = "”’」』）)"
 SENTENCE = re.compile(rf"[^{SENTENCE_END}\n]*(?:[{SENTENCE_END}]+[{CLOSING}]*|\n|$)")
+CLAUSE_END = re.compile(r"[，；;：:]|,(?!\d{3}(?!\d))")
+"""Where a sentence's clauses end; a comma that groups a number's thousands (库容5,000吨) ends none."""
 """Sentences with their end marks and closing quotes; every character of a text lands in one match."""
 
 YEAR = re.compile(r"(20\d\d)\s*年")
