@@ -13,7 +13,9 @@ session 5 added `bench/questions-fresh.jsonl` (74 more over the compilation, by 
 set) and `bench/corpus4` (8 reports, 90 questions), each measured once whole first
 (`results/quality-fresh-first.json`, `results/quality-corpus4-first.json`), then split by id: odd tune, even held;
 session 6 added `bench/corpus5` (11 reports in 9 files, one a compilation and one a .docx; 96 questions), measured
-the same way (`results/quality-corpus5-first.json`).
+the same way (`results/quality-corpus5-first.json`); session 7 added `bench/corpus6` (12 reports in 10 files,
+one a text PDF, two .docx, one a compilation; 110 questions), measured the same way
+(`results/quality-corpus6-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -77,6 +79,7 @@ CORPUS2 = BENCH / "corpus2"
 CORPUS3 = BENCH / "corpus3"
 CORPUS4 = BENCH / "corpus4"
 CORPUS5 = BENCH / "corpus5"
+CORPUS6 = BENCH / "corpus6"
 
 
 def corpora() -> dict[str, list[Path]]:
@@ -84,7 +87,7 @@ def corpora() -> dict[str, list[Path]]:
         "shared": [CORPUS],
         **{
             c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file())
-            for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5)
+            for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5, CORPUS6)
         },
     }
 
@@ -106,6 +109,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("corpus4·held", "corpus4", CORPUS4 / "questions.jsonl", "held"),
         ("corpus5·tune", "corpus5", CORPUS5 / "questions.jsonl", "tune"),
         ("corpus5·held", "corpus5", CORPUS5 / "questions.jsonl", "held"),
+        ("corpus6·tune", "corpus6", CORPUS6 / "questions.jsonl", "tune"),
+        ("corpus6·held", "corpus6", CORPUS6 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]
 
@@ -198,7 +203,10 @@ def ours(files: list[Path], halves: dict[str, list[dict[str, Any]]], data_dir: P
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
-        "--corpora", nargs="+", default=list(corpora()), help="default: all (shared corpus2 corpus3 corpus4 corpus5)"
+        "--corpora",
+        nargs="+",
+        default=list(corpora()),
+        help="default: all (shared corpus2 corpus3 corpus4 corpus5 corpus6)",
     )
     p.add_argument("--output", default="quality", help="bench/results/<output>.json")
     args = p.parse_args()
