@@ -25,12 +25,53 @@ def _measures() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
 
 
 def asked_measure(question: str) -> frozenset[str]:
-    """The measures a count question asks in (多少名 → 名, 人, 位); empty when it asks for no count or in 个."""
+    """The measures a count question asks in (多少名 → 名, 人, 位; 面积是多少 → 平方米, 亩, …); empty when it
+    asks for no count, or in 个 (of anything)."""
     pattern, same = _measures()
-    found = pattern.search(normalize_for_match(question))
-    if found is None:
-        return frozenset()
-    return same.get(found.group(1), frozenset({found.group(1)}))
+    text = normalize_for_match(question)
+    found = pattern.search(text)
+    if found is not None:
+        return same.get(found.group(1), frozenset({found.group(1)}))
+    return _quantity_measures(text)
+
+
+_COUNTED_BY_GE = re.compile(r"(?:多少|几)个")
+_CLAUSE = re.compile(r"[，,。？?！!；;]")
+
+
+def _quantity_measures(text: str) -> frozenset[str]:
+    """The measures of the quantity noun in the clause that asks how much (户籍人口有多少 → 人)."""
+    asking = _asking_clause(text)
+    quantities, change = _quantities()
+    out: set[str] = set()
+    for nouns, measures in quantities:
+        if any(n in asking for n in nouns):
+            out.update(measures)
+    if out and any(w in asking for w in change):
+        out.update(("%", "个百分点"))
+    return frozenset(out)
+
+
+def quantity_nouns(question: str) -> frozenset[str]:
+    """The nouns that say what the asked figure measures (人口 of 户籍人口有多少): the measure stands for them, so
+    what stands beside the figure is the rest of the question (户籍)."""
+    asking = _asking_clause(normalize_for_match(question))
+    return frozenset(n for nouns, _ in _quantities()[0] for n in nouns if n in asking)
+
+
+def _asking_clause(text: str) -> str:
+    """The clause that asks how much, unless it counts in 个 (多少个投资项目 counts projects, not money)."""
+    asking = next((c for c in _CLAUSE.split(text) if _AMOUNT.search(c)), "")
+    return "" if _COUNTED_BY_GE.search(asking) else asking
+
+
+@cache
+def _quantities() -> tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], tuple[str, ...]]:
+    rows = []
+    for words in word_lines("asking.txt", "quantity"):
+        cut = words.index("=")
+        rows.append((words[:cut], words[cut + 1 :]))
+    return tuple(rows), word_table("asking.txt").get("change", ())
 
 
 _AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")

@@ -67,17 +67,29 @@ def _kind_words(text: str, question_terms: Iterable[str]) -> set[str]:
 
 
 def _trimmed(term: str, text: str) -> str:
-    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位), a verb's result to
-    the verb (扩到, 降至), or the measure of 多少 to the next one (多少|项新|技术): its core."""
+    """A word no chunk has is often jieba gluing a particle to a word (建了, 卫健委对, 个托位), a modal verb or a
+    verb's result to the verb (要种, 扩到, 降至), the measure of 多少 to the next one (多少|项新|技术) or the rest of
+    a framing word (一|共收缴): its core."""
     start, end = 0, len(term)
-    if _COUNTED.search(text[: max(text.find(term), 0)]):
+    at = max(text.find(term), 0)
+    if _COUNTED.search(text[:at]):
         while start < end - 1 and term[start] in _measure_chars():
             start += 1
-    while start < end and term[start] in STOPWORDS:
+    framing, _ = _asking()
+    for word in framing:  # 一|共收缴: the rest of a framing word the term begins with
+        for k in range(1, len(word)):
+            if text[max(at - k, 0) : at] == word[:k] and term.startswith(word[k:]):
+                start = max(start, len(word) - k)
+    while start < end and (term[start] in STOPWORDS or (end - start >= 2 and term[start] in _modals())):
         start += 1
     while end > start and (term[end - 1] in STOPWORDS or (end - start == 2 and term[end - 1] in _results())):
         end -= 1
     return term[start:end]
+
+
+@cache
+def _modals() -> frozenset[str]:
+    return frozenset(word_table("asking.txt")["modal"])
 
 
 @cache
@@ -179,9 +191,9 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
 def gives_count(
     measure: frozenset[str] | None, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
 ) -> bool:
-    """Some retrieved clause gives a number in the asked measure (any figure, for no measure) beside one of the
-    question's content words, in it or in the clause before it:
-    "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
+    """Some retrieved clause gives a number in the asked measure (any figure, for no measure; a redacted one
+    too: xx名 is what the report says) beside one of the question's content words, in it or in the clause
+    before it: "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
     words = {w: said_otherwise(w, idf) for w in content if w}
     number = count_pattern(measure) if measure else FIGURE
     for hit in hits:

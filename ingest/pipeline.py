@@ -27,7 +27,7 @@ from ingest.tokens import load_encoding
 __all__ = ["SUPPORTED", "FileOutcome", "IngestBusy", "IngestFailed", "IngestResult", "run_ingest"]
 
 
-STATUSES = ("new", "changed", "unchanged", "removed", "failed")
+STATUSES = ("new", "changed", "unchanged", "duplicate", "removed", "failed")
 
 
 @dataclass
@@ -135,10 +135,12 @@ def _ingest(
     max_bytes = int(settings.max_file_mb * 1_000_000)
 
     parsed: dict[str, tuple[FileEntry, list[ParsedReport]]] = {}
+    dropped: set[str] = set()
     files = list(dict.fromkeys(iter_files(paths)))
+    named_keys = {str(p.resolve()) if p.exists() else str(p) for p in files}
+    seen = {e.sha256: k for k, e in old_files.items() if k not in named_keys and Path(k).is_file()}
     if rebuild:  # re-read everything indexed, not only the paths named, so no old chunk or vector is carried over
-        named = {str(p.resolve()) for p in files if p.exists()}
-        files += [Path(k) for k in old_files if k not in named and Path(k).is_file()]
+        files += [Path(k) for k in old_files if k not in named_keys and Path(k).is_file()]
     bar = tqdm(files, desc="reading", unit="file", disable=not show_progress, leave=False)
     for n, path in enumerate(bar):
         key = str(path.resolve()) if path.exists() else str(path)
@@ -148,6 +150,10 @@ def _ingest(
             check_file(path, max_bytes)
             sha = file_sha256(path)
             old = old_files.get(key)
+            if (twin := seen.setdefault(sha, key)) != key:  # a report copied into two folders is indexed once
+                dropped.add(key)
+                result.outcomes.append(FileOutcome(key, "duplicate", notes=[f"same content as {twin}: indexed once"]))
+                continue
             if old and old.sha256 == sha and not rebuild:
                 result.outcomes.append(FileOutcome(key, "unchanged", len(old.reports), old.chunks))
                 continue
@@ -167,6 +173,7 @@ def _ingest(
     removed = [k for k in old_files if (prune or model_changed) and not Path(k).exists()]
     for key in removed:
         result.outcomes.append(FileOutcome(key, "removed", len(old_files[key].reports), old_files[key].chunks))
+    removed += [k for k in dropped if k in old_files and k not in removed]
 
     if not parsed and not removed and current is not None:
         result.manifest = current

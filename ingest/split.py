@@ -59,12 +59,31 @@ def split_reports(text: str, fallback_title: str, headings: Mapping[str, int] | 
         reports.append(RawReport(fallback_title, preface, 0))
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        raw_body = "\n".join(lines[start + 1 : end])
+        taken = _title_lines(lines, start)
+        raw_body = "\n".join(lines[start + taken : end])
         body = raw_body.strip("\n")
         if body.strip():
-            body_offset = offsets[start + 1] + len(raw_body) - len(raw_body.lstrip("\n"))
-            reports.append(RawReport(lines[start].strip().rstrip("。"), body, body_offset))
+            body_offset = offsets[start + taken] + len(raw_body) - len(raw_body.lstrip("\n"))
+            title = "".join(line.strip() for line in lines[start : start + taken])
+            reports.append(RawReport(title.rstrip("。"), body, body_offset))
     return reports
+
+
+_CONNECTIVE_END = ("及", "和", "与", "暨")
+
+
+def _title_lines(lines: list[str], start: int) -> int:
+    """Lines a title takes: one, or two where a long title wraps after a connective, as PDFs set it
+    (…2025年工作总结及 / 2026年工作思路)."""
+    after = lines[start + 1].strip() if start + 1 < len(lines) else ""
+    wrapped = (
+        lines[start].strip().endswith(_CONNECTIVE_END)
+        and 0 < len(after) <= 30
+        and "。" not in after
+        and not HEADING_START.match(after)
+        and bool(part_words().title.search(after))
+    )
+    return 2 if wrapped else 1
 
 
 def _names_a_part_of(line: str, title: str) -> bool:

@@ -41,6 +41,7 @@ class UnitWords:
     not_place: tuple[str, ...]
     lead: tuple[str, ...]
     short_names: dict[str, tuple[str, ...]]
+    owners: tuple[str, ...]
 
 
 @cache
@@ -61,6 +62,7 @@ def unit_words() -> UnitWords:
         not_place=table["not_place"],
         lead=tuple(sorted(table["lead"], key=len, reverse=True)),
         short_names=word_table("unit_names.txt"),
+        owners=table.get("owner", ()),
     )
 
 
@@ -101,6 +103,17 @@ def name_kind(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _other_kinds(name: str) -> list[tuple[str, str]]:
+    """The name read with a shorter ending of another kind inside its own (管理委员会 ⊃ 委员会, 街道办事处 ⊃ 办事处)."""
+    words = unit_words()
+    first = name_kind(name)
+    return [
+        (name[: -len(end)], words.kinds[end])
+        for end in words.endings
+        if first and name.endswith(end) and words.kinds[end] != first[1] and len(end) < len(name)
+    ]
+
+
 def place_length(text: str, at: int = 0) -> int:
     """Length of the place opening `text[at:]` (临江市, 城西新区, or 市 alone), 0 if none.
 
@@ -129,12 +142,18 @@ def unit_forms(org: str) -> tuple[Form, ...]:
     names = [org] if org else []
     while names and (n := place_length(names[-1])) and name_kind(names[-1][n:]):
         names.append(names[-1][n:])
+    for owner in unit_words().owners:  # 人民政府国有资产监督管理委员会 → 国有资产监督管理委员会 (国资委)
+        rest = names[-1].removeprefix(owner) if names else ""
+        if rest != names[-1] and (split := name_kind(rest)) and len(split[0]) >= 2:
+            names.append(rest)
     shorts = unit_words().short_names
     forms: dict[tuple[str, str], Form] = {}
     written = [(name, i < len(names) - 1) for i, name in enumerate(names)]
     written += [(short, False) for name in names for short in shorts.get(name, ())]
     for name, placed in written:
         split = name_kind(name)
+        for other in _other_kinds(name):  # 国有资产监督管理委员会 is a 管委会 and a 委 (国资委)
+            forms.setdefault(other, Form(*other, placed=placed))
         if split and split not in forms:
             forms[split] = Form(*split, placed=placed)
         if split and (ordinal := _ORDINAL.match(split[0])):

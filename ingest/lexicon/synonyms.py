@@ -12,7 +12,8 @@ otherwise (新修 → 新建 would bring 规上 → 规下: 上 and 下 share a 
 Without the package installed there are no synonyms, and words only match as written.
 
 What the thesaurus lacks, mostly statistical short forms (GDP / 地区生产总值, 规上 / 规模以上), is our data
-(`data/synonyms.txt`): exact equals, which stand in wherever a word is not found.
+(`data/synonyms.txt`): exact equals, which stand in wherever a word is not found; and everyday words with
+the report's ways of saying them (老百姓 → 群众, 花钱 → 消费), which stand in as a thesaurus sense does.
 """
 
 from __future__ import annotations
@@ -75,7 +76,13 @@ def said_otherwise(term: str, vocabulary: Container[str]) -> frozenset[str]:
     word the shelf does use, but not where it was looked for, is missing there, not said otherwise (可|支配|收入
     is not 控制). An exact equal of ours stands in always (GDP where one report says 地区生产总值)."""
     same = _equals().get(term, frozenset())
-    return same if term in vocabulary else same | synonyms(term)
+    return same if term in vocabulary else same | synonyms(term) | _sayings().get(term, frozenset())
+
+
+@cache
+def _sayings() -> dict[str, frozenset[str]]:
+    """Everyday words and how reports say them (`say:` lines of data/synonyms.txt), which no thesaurus has."""
+    return {words[0]: frozenset(words[1:]) for words in word_lines("synonyms.txt", "say")}
 
 
 @cache

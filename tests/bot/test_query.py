@@ -122,6 +122,7 @@ SHELF = Shelf.of(
         report("柳溪县人力资源和社会保障局", 2024),
         report("临江市松涛区审计局", 2023),
         report("临江市松涛区审计局", 2024),
+        report("柳溪县职业中等专业学校", 2024),
         report("", 2024, title="2024年工作总结"),
     ]
 )
@@ -138,6 +139,8 @@ SHELF = Shelf.of(
         ("市监局处置了多少起投诉？", "城西新区市场监督管理局"),
         ("人社局培育了哪些劳务品牌？", "柳溪县人力资源和社会保障局"),
         ("城西新区市场监督管理局有哪些不足？", "城西新区市场监督管理局"),
+        ("县职专明年要开哪些新专业？", "柳溪县职业中等专业学校"),  # a school called by its kind (unit_names.txt)
+        ("职专今年毕业生就业率多少？", "柳溪县职业中等专业学校"),
     ],
 )
 def test_units_named_the_way_people_say_them_choose_their_report(question, org):

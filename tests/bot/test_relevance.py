@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.measure import asked_measure
+from bot.measure import asked_measure, quantity_nouns
 from bot.query import plan_query
 from bot.relevance import content_terms, missing_share
 from bot.retrieve import retrieve
@@ -30,7 +30,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 清理合并涉水报表9张，为乡镇水利站减负。
 
 （三）河湖管理持续加强
-全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。局机关被评为全省水利系统先进集体。
+全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。全年聘用河道专职管护员xx名。局机关被评为全省水利系统先进集体。
 
 二、存在的问题
 一是水利投入渠道单一，社会资本参与不足。二是基层水利站人员老化，专业技术力量薄弱。
@@ -154,8 +154,39 @@ def test_a_verb_glued_to_its_result_is_the_verb(answerer):
     assert answer.found and "3.5万亩" in answer.answer
 
 
+def test_a_modal_or_the_rest_of_a_framing_word_glued_to_a_verb_is_not_asked(answerer):
+    """jieba cuts 要|种 as 要种 and 一|共收缴 as 一 + 共收缴: neither is a word a report must have."""
+    assert "要种" not in _content(answerer, "水利局明年节水灌溉要种到多少亩？")
+    content = _content(answerer, "水利局今年一共收缴了多少吨河道垃圾？")
+    assert "共收缴" not in content and "收缴" in content
+    answer = answerer.ask("水利局明年节水灌溉要种到多少亩？")
+    assert answer.found and "3.5万亩" in answer.answer
+
+
 def test_how_much_needs_a_figure_beside_the_thing(answerer):
     """ "社会资本投入是多少": the words are in the problems part, but no figure stands beside them."""
     assert not answerer.ask("水利局引来的社会资本投入是多少？").found
     answer = answerer.ask("水利局的农田灌溉水有效利用系数是多少？")
     assert answer.found and "0.58" in answer.answer
+
+
+def test_a_quantity_noun_asks_in_its_measures():
+    assert asked_measure("城区新增了多少绿地面积？") == {"平方米", "亩", "公顷", "平方公里"}
+    assert asked_measure("家庭医生签约率是多少？") == {"%", "个百分点"}
+    assert asked_measure("人均收入增长了多少？") >= {"元", "%"}  # a change may be given in %
+    assert asked_measure("引进了多少个投资项目？") == frozenset()  # counts projects, not money
+    assert quantity_nouns("柳溪街道的户籍人口有多少？") == {"人口"}
+
+
+def test_the_figure_of_a_quantity_stands_beside_the_rest_of_the_question(answerer):
+    """ "水库的总投资": the measure (元) stands for 投资, so a money figure must stand beside 水库; "新修小型水库3座"
+    gives a figure beside it, but not of money."""
+    assert not answerer.ask("水利局新修水库的总投资是多少？").found
+    answer = answerer.ask("水利局明年储备的防汛物资价值多少钱？")
+    assert answer.found and "500万元" in answer.answer
+
+
+def test_a_figure_the_report_redacts_is_what_it_says(answerer):
+    """ "xx名" is how the report gives the count: the answer quotes it, as the shared dev set expects."""
+    answer = answerer.ask("水利局今年聘用了多少名河道专职管护员？")
+    assert answer.found and "管护员xx名" in answer.answer

@@ -100,6 +100,43 @@ def test_removed_file_is_kept_without_prune_and_dropped_with_it(indexer, write):
     assert len(reports.get()["ids"]) == 1
 
 
+def test_a_report_copied_into_two_folders_is_indexed_once(indexer, write):
+    idx = indexer()
+    first, copy = write("2024/环保局.txt", RANKED), write("收文/环保局（转发）.txt", RANKED)
+    other = write("文旅局.txt", UNNUMBERED)
+    result = idx.run(first, copy, other)
+    assert [(o.status, o.notes) for o in result.outcomes] == [
+        ("new", []),
+        ("duplicate", [f"same content as {first}: indexed once"]),
+        ("new", []),
+    ]
+    assert result.counts["duplicate"] == 1
+    assert sorted(idx.manifest.files) == sorted([str(first), str(other)])
+    assert [r.title for r in idx.manifest.reports].count(RANKED_TITLE) == 1
+
+    alone = idx.run(copy)  # the twin already indexed, named on its own
+    assert [o.status for o in alone.outcomes] == ["duplicate"] and not alone.published
+
+    first.write_text(RANKED + "\n四、其他\n补充说明一段新的文字。\n", encoding="utf-8")
+    changed = idx.run(first, copy)  # the copy now differs: both are reports of their own
+    assert [o.status for o in changed.outcomes] == ["changed", "new"]
+
+
+def test_a_twin_indexed_earlier_is_dropped_on_the_next_ingest(indexer, write):
+    idx = indexer()
+    first = write("a/环保局.txt", RANKED)
+    idx.run(first)
+    copy = write("b/环保局.txt", RANKED)
+    first.unlink()
+    moved = idx.run(copy)  # the indexed twin's file is gone: the copy is not a duplicate of nothing
+    assert [o.status for o in moved.outcomes] == ["new"]
+    first.write_text(RANKED, encoding="utf-8")
+    both = idx.run(first, copy)
+    assert [o.status for o in both.outcomes] == ["unchanged", "duplicate"]
+    assert sorted(idx.manifest.files) == [str(first)]
+    assert {m["file"] for _, m in idx.chunk_records().values()} == {str(first)}
+
+
 def test_rebuild_with_a_warm_cache_embeds_nothing(indexer, write, tmp_path):
     cache = tmp_path / "new-cache.sqlite"
     idx = indexer(cache=cache)

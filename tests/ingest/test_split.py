@@ -153,3 +153,14 @@ def test_the_next_report_of_a_compilation_still_starts_at_its_title(next_title):
     below = f"{next_title}\n\n加快数字档案馆建设。2025年计划完成档案数字化15万页。\n"
     titles = [r.title for r in split_reports(above + below, "x")]
     assert titles == ["石湾区档案馆2024年工作总结", next_title]
+
+
+def test_a_title_wrapped_after_a_connective_is_one_title():
+    """A PDF sets a long title on two lines, breaking after 及: the title is both, the body starts after them."""
+    body = "2025年，市国资委坚持稳中求进。\n第一部分 2025年工作完成情况\n" + "一、国有企业改革深化提升。" * 20
+    text = "禾阳市人民政府国有资产监督管理委员会2025年工作总结及\n2026年工作思路\n" + body
+    [report] = split_reports(text, "x")
+    assert report.title == "禾阳市人民政府国有资产监督管理委员会2025年工作总结及2026年工作思路"
+    assert report.text == body.strip("\n") and text[report.offset :].startswith("2025年，市国资委")
+    [plain] = split_reports("粮食局2023年工作总结\n2024年工作计划\n" + body, "x")
+    assert plain.title == "粮食局2023年工作总结"  # no connective: the next line is the plan part's heading

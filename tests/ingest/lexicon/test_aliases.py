@@ -107,6 +107,10 @@ def test_look_alikes_are_not_short_forms():
     assert match("办公室", "人民政府办公室") == Match.NONE
     assert match("政府办", "松涛区人民政府办公室") == Match.EXACT  # from data/unit_names.txt
     assert match("民委", "民族事务委员会") == Match.EXACT
+    assert match("职专", "松桥县职业中等专业学校") == Match.EXACT  # a school called by its kind alone
+    assert match("职专", "青川市第三中学") == Match.NONE
+    # the government a unit belongs to goes unsaid, and a 管理委员会 is a 委员会 too
+    assert match("国资委", "禾阳市人民政府国有资产监督管理委员会") == Match.SHORT
     assert match("统计局", "审计局") == Match.NONE
     assert match("民政局", "人民政府办公室") == Match.NONE
     assert match("柳溪镇", "柳溪县人力资源和社会保障局") == Match.NONE  # like its place, not the unit

@@ -30,3 +30,10 @@ def test_our_exact_equals_stand_in_even_for_a_word_the_shelf_uses():
 def test_synonyms_stand_in_only_for_a_word_no_text_uses():
     assert "教师" in said_otherwise("老师", {"教师", "学校"})
     assert said_otherwise("老师", {"老师", "教师"}) == frozenset()
+
+
+def test_everyday_words_stand_in_as_the_reports_say_them():
+    """老百姓, 花钱: no thesaurus maps them to 群众, 消费; our `say:` lines do, for a word no text uses."""
+    assert {"群众", "居民"} <= said_otherwise("老百姓", set())
+    assert "消费" in said_otherwise("花钱", set())
+    assert "消费" not in said_otherwise("花钱", {"花钱"})
