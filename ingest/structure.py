@@ -179,7 +179,9 @@ def segment_report(text: str, headings: Mapping[str, int] | None = None) -> list
         run = None
         if not _open_marked(tree, para, marked.get(para)):
             handled, run = _open_numbered(tree, para)
-            if not handled and tree.order[:1] in ([], [_PART]) and _names_a_part(para):
+            if not handled and _names_a_part(para) and (tree.order[:1] in ([], [_PART]) or _ends_topics(tree, para)):
+                if _PART not in tree.order:
+                    tree.order.insert(0, _PART)
                 tree.push_family(_PART, para)
             elif not handled:
                 _open_lead(tree, para)
@@ -301,6 +303,18 @@ def _names_a_part(para: str) -> bool:
         return False
     words = part_words()
     return any(p.search(para) for p in (words.heading_summary, words.heading_plan, words.heading_problem))
+
+
+def _ends_topics(tree: _Tree, para: str) -> bool:
+    """A part line (存在的问题, 下一步工作思路) after numbered headings that each name a topic (一、…十、气象服务…),
+    none a part: the report numbered its summary's topics at the top, and this line opens its next part."""
+    words = part_words()
+    parts = (words.heading_summary, words.heading_plan, words.heading_problem)
+    return (
+        bool(tree.stack)
+        and any(p.search(para) for p in parts[1:])
+        and not any(p.search(e.title) for e in tree.stack for p in parts)
+    )
 
 
 def _open_lead(tree: _Tree, para: str) -> None:

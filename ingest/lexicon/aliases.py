@@ -42,6 +42,7 @@ class UnitWords:
     lead: tuple[str, ...]
     short_names: dict[str, tuple[str, ...]]
     owners: tuple[str, ...]
+    within: tuple[str, ...]
 
 
 @cache
@@ -63,6 +64,7 @@ def unit_words() -> UnitWords:
         lead=tuple(sorted(table["lead"], key=len, reverse=True)),
         short_names=word_table("unit_names.txt"),
         owners=table.get("owner", ()),
+        within=table.get("within", ()),
     )
 
 
@@ -101,6 +103,18 @@ def name_kind(name: str) -> tuple[str, str] | None:
         if name.endswith(end):
             return name[: -len(end)], words.kinds[end]
     return None
+
+
+def _unsaid(name: str) -> list[str]:
+    """The name without the government that owns the unit or the street it stands in, which people leave
+    unsaid: 人民政府国有资产监督管理委员会 → 国有资产监督管理委员会 (国资委), 望湖街道桂香社区… → 桂香社区…"""
+    words = unit_words()
+    out = [name.removeprefix(o) for o in words.owners if name.startswith(o)]
+    for within in words.within:
+        at = name.find(within)
+        if 0 < at <= _MAX_PLACE:
+            out.append(name[at + len(within) :])
+    return out
 
 
 def _other_kinds(name: str) -> list[tuple[str, str]]:
@@ -142,9 +156,8 @@ def unit_forms(org: str) -> tuple[Form, ...]:
     names = [org] if org else []
     while names and (n := place_length(names[-1])) and name_kind(names[-1][n:]):
         names.append(names[-1][n:])
-    for owner in unit_words().owners:  # 人民政府国有资产监督管理委员会 → 国有资产监督管理委员会 (国资委)
-        rest = names[-1].removeprefix(owner) if names else ""
-        if rest != names[-1] and (split := name_kind(rest)) and len(split[0]) >= 2:
+    for rest in _unsaid(names[-1]) if names else ():
+        if (split := name_kind(rest)) and len(split[0]) >= 2:
             names.append(rest)
     shorts = unit_words().short_names
     forms: dict[tuple[str, str], Form] = {}

@@ -542,3 +542,21 @@ def test_a_number_before_a_year_is_a_heading_number():
     assert any(path_of(s)[:1] == ("2.存在的问题",) for s in sections)
     assert not any("1.2025年工作完成情况" in s and "存在的问题" in s for s in sections)
     assert {c.kind for c in report.chunks if "库房容量" in c.text} == {"问题"}
+
+
+def test_a_part_line_after_numbered_topics_opens_the_next_part():
+    """一、…十、 number the summary's topics at the top; a bare 存在的问题 or 下一步工作思路 line after them opens the
+    report's next part, a sibling of 十、, not a paragraph inside it."""
+    text = (
+        "一、气象监测能力全面提升\n全年新建区域自动气象站24个，完成雷达站建设。\n"
+        "十、党建和队伍建设不断加强\n全年开展集中学习12次，完成支部标准化建设。\n"
+        "存在的问题\n一是精细化预报能力仍有不足，局地强降水预报偏弱。\n"
+        "下一步工作思路\n提高预报预警精准度。力争晴雨预报准确率达到88%，完善短时临近预报业务流程。\n"
+    )
+    assert path_at(text, "精细化预报") == ("存在的问题",)
+    assert path_at(text, "力争晴雨")[:1] == ("下一步工作思路",)
+    assert path_at(text, "集中学习") == ("十、党建和队伍建设不断加强",)
+    under_a_part = (
+        "一、2025年工作总结\n（一）气象监测\n全年新建站点24个，完成雷达站建设。\n存在的问题\n表中列出的问题。\n"
+    )
+    assert path_at(under_a_part, "表中列出")[0] == "一、2025年工作总结"  # a caption under a part stays there

@@ -111,6 +111,11 @@ def test_look_alikes_are_not_short_forms():
     assert match("职专", "青川市第三中学") == Match.NONE
     # the government a unit belongs to goes unsaid, and a 管理委员会 is a 委员会 too
     assert match("国资委", "禾阳市人民政府国有资产监督管理委员会") == Match.SHORT
+    assert match("桂香社区", "泉湾区望湖街道桂香社区居民委员会") == Match.EXACT  # the street it stands in, unsaid
+    # whole-word short names are each a kind of their own: 妇联 is never the 残联, 职高 never the 职专
+    assert match("妇联", "泉湾区妇女联合会") == Match.EXACT and match("妇联", "椿林县残疾人联合会") == Match.NONE
+    assert match("职高", "松桥县职业中等专业学校") == Match.NONE
+    assert match("审批局", "禾阳市行政审批服务局") == Match.EXACT and match("审批局", "禾阳市审计局") == Match.NONE
     assert match("统计局", "审计局") == Match.NONE
     assert match("民政局", "人民政府办公室") == Match.NONE
     assert match("柳溪镇", "柳溪县人力资源和社会保障局") == Match.NONE  # like its place, not the unit
