@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
-from bot.measure import quantity_nouns
+from bot.measure import asked_before, quantity_nouns
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
-from bot.relevance import content_terms, gives_count, missing_share, term_coverage
+from bot.relevance import asked_missing, content_terms, gives_count, missing_share, term_coverage
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
@@ -208,6 +208,8 @@ class Answerer:
         content = content_terms(plan, index, ignore)
         if missing_share(content, hits, index.bm25.idf) >= s.max_missing:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
+        if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
+            return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
         if plan.amount and not gives_count(plan.measure or None, _beside(plan, content, hits), hits, index.bm25.idf):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)

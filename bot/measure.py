@@ -84,6 +84,18 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT.search(question))
 
 
+_ASKED_BEFORE = re.compile(
+    r"(?:的|是|有|为|达到|达|能|可以|大概|大约|一共|总共)*(?:百分之)?(?:多少|多大|多高|多长|多远)[？?。]?$"
+)
+
+
+def asked_before(text: str) -> str:
+    """What "X是多少" asks the amount of, when the question ends so: the text before its asking words (X)."""
+    clause = _CLAUSE.split(text.rstrip("？?。 "))[-1] if text.strip() else ""
+    found = _ASKED_BEFORE.search(clause)
+    return clause[: found.start()] if found else ""
+
+
 @cache
 def count_pattern(measure: frozenset[str]) -> re.Pattern[str]:
     """A number in one of these measures (2860万人次, 约1400户, xx家)."""

@@ -174,6 +174,20 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     return missing / total
 
 
+def asked_missing(before: str, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
+    """ "…公众号的阅读量有多少": the word the amount is asked of (the last content word before 有多少, a trailing
+    character aside) is in no retrieved chunk, said as written, shortened or otherwise: the figure is not there,
+    whatever else its sentence shares with the question."""
+    before = normalize_for_match(before).lower()
+    asked = [t for t in content if len(t) >= 2 and 0 <= before.rfind(t) and before.rfind(t) + len(t) >= len(before) - 1]
+    if not asked or not hits:
+        return False
+    term = max(asked, key=lambda t: before.rfind(t) + len(t))
+    chunk_terms = {t for h in hits for t in h.record.terms}
+    plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
+    return _presence(term, chunk_terms, plain, _SENTENCE_END.split(plain), said_otherwise(term, idf)) < 0.5
+
+
 def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
     """Two words, in order and at most one apart, that a chunk says in one short form (减轻|负担 → 减负,
     增加|收入 → 增收, 减轻|填报|负担 → 减负): the rule of unit short forms, a prefix of each word."""

@@ -190,3 +190,10 @@ def test_a_figure_the_report_redacts_is_what_it_says(answerer):
     """ "xx名" is how the report gives the count: the answer quotes it, as the shared dev set expects."""
     answer = answerer.ask("水利局今年聘用了多少名河道专职管护员？")
     assert answer.found and "管护员xx名" in answer.answer
+
+
+def test_what_the_amount_is_asked_of_must_be_in_a_source(answerer):
+    """ "新修的小型水库的淤积量是多少": 新修 and 水库 stand beside "3座", but no source speaks of 淤积."""
+    assert not answerer.ask("水利局今年新修的小型水库的淤积量是多少？").found
+    answer = answerer.ask("水利局今年清理的河道垃圾是多少？")
+    assert answer.found and "3600吨" in answer.answer
