@@ -35,6 +35,10 @@ question and the text segment differently (多少个托位 / 新增托位1320个
 PART_PRIOR = 0.2
 """A sentence in the part the question points to (its plan, its summary) scores this much more: a plan's
 "在今年新增学位5400个的基础上" holds the words of "今年新增了多少学位", the summary's own sentence answers it."""
+BUILDS_ON_SHARE = 0.5
+"""A plan's "在今年新增学位5400个的基础上，明年…" repeats this year's figure: for a question about this year it
+scores this share, so the summary's own sentence (全年新增学位5400个) leads."""
+_BUILDS_ON = re.compile(r"在[^。；;]{2,60}的基础上")
 _CLAUSE = re.compile(rf"(?:(?!{CLAUSE_END.pattern})[\s\S])+(?:{CLAUSE_END.pattern}|$)")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _ENDS = ("。", "！", "？", "；", "：", "…", "”", "）")
@@ -110,6 +114,8 @@ def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:
             if got > 0 and asked.pairs:
                 plain = normalize_for_match(sent)
                 got += PAIR_TIE * sum(pair in plain for pair in asked.pairs) / len(asked.pairs)
+            if asked.part == "总结" and _BUILDS_ON.search(sent):
+                got *= BUILDS_ON_SHARE
             out.append(Picked(i, start, sent, decay * got))
     return out
 

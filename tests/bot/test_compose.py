@@ -160,6 +160,22 @@ def test_a_sentence_in_the_part_asked_about_leads():
     assert unsteered.text.startswith("在今年新增学位")  # what the prior is for
 
 
+def test_a_plan_that_repeats_this_years_figure_does_not_lead_an_answer_about_this_year():
+    """The plan says "今年" beside the figure and more of the question's words than the summary's own sentence;
+    its "在…的基础上" marks a restatement, so the summary's sentence leads a question about this year."""
+    plan = replace(
+        record("b", "在今年门急诊8.36万人次的基础上，力争明年门急诊量达到9万人次。", 900, section="三、计划"),
+        kind="计划",
+    )
+    done = record("a", "全年门急诊8.36万人次，同比增长9.2%。", 100)
+    hits = [Hit(done, 0.03, 0.9, 12.0), Hit(plan, 0.029, 0.9, 10.0)]
+    others = [record(f"o{i}", f"今年出院病人{i}人次。", 2000 + i) for i in range(4)]  # 今年 is common on a shelf
+    bm25 = bm25_of(plan, done, *others)
+    asked = "卫生院今年门急诊量是多少人次？"
+    assert compose(terms(asked), hits, bm25, 420, set(), question=asked, part="总结").text.startswith("全年门急诊")
+    assert compose(terms(asked), hits, bm25, 420, set(), question=asked, part="计划").text.startswith("在今年")
+
+
 def test_the_same_question_gets_the_same_answer_in_every_process():
     """Names overlap (工业园区, 园区) and sums tie: neither may depend on the hash seed of the process."""
     code = (
