@@ -292,7 +292,9 @@ def mentions(text: str) -> list[Mention]:
             stem = run[: -len(end)]
             if stem or words.kinds[end] in words.bare:
                 found.append(_mention(run, block.start() + begin, words.kinds[end], len(stem)))
-            begin = i = i + len(end)
+            if not end.endswith(words.place_ends):  # 柏岗镇卫生院: a town's name may open the next unit's
+                begin = i + len(end)
+            i += len(end)
     return found
 
 

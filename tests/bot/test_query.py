@@ -123,6 +123,7 @@ SHELF = Shelf.of(
         report("临江市松涛区审计局", 2023),
         report("临江市松涛区审计局", 2024),
         report("柳溪县职业中等专业学校", 2024),
+        report("柳溪县柏岗镇中心卫生院", 2024),
         report("", 2024, title="2024年工作总结"),
     ]
 )
@@ -141,6 +142,7 @@ SHELF = Shelf.of(
         ("城西新区市场监督管理局有哪些不足？", "城西新区市场监督管理局"),
         ("县职专明年要开哪些新专业？", "柳溪县职业中等专业学校"),  # a school called by its kind (unit_names.txt)
         ("职专今年毕业生就业率多少？", "柳溪县职业中等专业学校"),
+        ("柏岗镇卫生院今年门急诊量是多少人次？", "柳溪县柏岗镇中心卫生院"),  # the town's name opens the unit's
     ],
 )
 def test_units_named_the_way_people_say_them_choose_their_report(question, org):
