@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
+from ingest.lexicon.grammar import CLAUSE_END, SENTENCE_END
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.tables import word_lines, word_table
 
@@ -36,7 +37,7 @@ def asked_measure(question: str) -> frozenset[str]:
 
 
 _COUNTED_BY_GE = re.compile(r"(?:多少|几)个")
-_CLAUSE = re.compile(r"[，,。？?！!；;]")
+_CLAUSE = re.compile(rf"{CLAUSE_END.pattern}|[{SENTENCE_END}]")
 
 
 def _quantity_measures(text: str) -> frozenset[str]:

@@ -81,8 +81,9 @@ def said_otherwise(term: str, vocabulary: Container[str]) -> frozenset[str]:
 
 @cache
 def _sayings() -> dict[str, frozenset[str]]:
-    """Everyday words and how reports say them (`say:` lines of data/synonyms.txt), which no thesaurus has."""
-    return {words[0]: frozenset(words[1:]) for words in word_lines("synonyms.txt", "say")}
+    """Everyday words and how reports say them (`say:` lines of data/synonyms.txt), which no thesaurus has;
+    one-character ways are dropped, as the thesaurus's are."""
+    return {words[0]: frozenset(w for w in words[1:] if len(w) > 1) for words in word_lines("synonyms.txt", "say")}
 
 
 @cache
