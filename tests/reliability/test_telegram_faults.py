@@ -108,7 +108,8 @@ def test_sigkill_during_reindex_then_restart(tmp_path, corpus_services, compilat
     shutil.copytree(corpus_services.settings.data_dir, data_dir)
     reports = tmp_path / "reports"
     reports.mkdir()
-    shutil.copy2(compilation, reports / compilation.name)
+    # a copy with one more line: not a duplicate of the indexed compilation, so the re-index reads it whole
+    (reports / compilation.name).write_bytes(compilation.read_bytes() + b"\n")
     live = _generation(data_dir)
     generations_before = set(os.listdir(data_dir / "generations"))
     log = tmp_path / "bot.log"

@@ -316,7 +316,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def prepare_reports(folder: Path, compilation: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(compilation, folder / compilation.name)
+    # a copy with one more line: not a duplicate of the indexed compilation, so the re-index reads it whole
+    (folder / compilation.name).write_bytes(compilation.read_bytes() + b"\n")
     (folder / EXTRA_NAME).write_text(EXTRA_REPORT, encoding="utf-8")
     return folder
 
