@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
-from bot.measure import asked_before, quantity_nouns
+from bot.measure import asked_before
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
-from bot.relevance import asked_missing, content_terms, gives_count, missing_share, term_coverage
+from bot.relevance import asked_missing, beside_figure, content_terms, gives_count, missing_share, term_coverage
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
@@ -210,7 +210,9 @@ class Answerer:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
         if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
             return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
-        if plan.amount and not gives_count(plan.measure or None, _beside(plan, content, hits), hits, index.bm25.idf):
+        if plan.amount and not gives_count(
+            plan.measure or None, beside_figure(plan.question, plan.search_text, content, hits), hits, index.bm25.idf
+        ):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)
@@ -308,21 +310,6 @@ class Answerer:
         text = index.report_text(rec.report_id)
         body = text[span.block_start : span.block_end] if text else rec.text
         return SectionText(rec.report, span.block or span.section, rec.file, body.strip())
-
-
-def _beside(plan: QueryPlan, content: list[str], hits: list[Hit]) -> list[str]:
-    """What must stand beside the figure asked for: the content words, but not a quantity whose measure stands
-    for it when the word before it in the question is in no source (户籍人口有多少: 户籍 beside a number of 人,
-    not 人口 in 常住人口8.6万人)."""
-    text = normalize_for_match(plan.search_text)
-    plain = "\n".join(normalize_for_match(h.record.text) for h in hits)
-    dropped = {
-        w
-        for w in content
-        for n in quantity_nouns(plan.question)
-        if n in w and any(text.find(v + w) >= 0 and v not in plain for v in content if v != w)
-    }
-    return [w for w in content if w not in dropped] or content
 
 
 def cited_span(rec: ChunkRecord, offsets: Sequence[int]) -> Part:

@@ -41,23 +41,30 @@ _CLAUSE = re.compile(rf"{CLAUSE_END.pattern}|[{SENTENCE_END}]")
 
 
 def _quantity_measures(text: str) -> frozenset[str]:
-    """The measures of the quantity noun in the clause that asks how much (户籍人口有多少 → 人)."""
+    """The measures of the quantity noun in the clause that asks how much (户籍人口有多少 → 人); a change
+    (增长了多少) may be given in its own measures (%) too."""
     asking = _asking_clause(text)
-    quantities, change = _quantities()
-    out: set[str] = set()
-    for nouns, measures in quantities:
-        if any(n in asking for n in nouns):
-            out.update(measures)
-    if out and any(w in asking for w in change):
-        out.update(("%", "个百分点"))
+    table = word_table("asking.txt")
+    out = {m for _, measures in _quantities_in(asking) for m in measures}
+    if out and any(w in asking for w in table.get("change", ())):
+        out.update(table.get("change_in", ()))
     return frozenset(out)
 
 
 def quantity_nouns(question: str) -> frozenset[str]:
     """The nouns that say what the asked figure measures (人口 of 户籍人口有多少): the measure stands for them, so
     what stands beside the figure is the rest of the question (户籍)."""
-    asking = _asking_clause(normalize_for_match(question))
-    return frozenset(n for nouns, _ in _quantities()[0] for n in nouns if n in asking)
+    return frozenset(n for nouns, _ in _quantities_in(_asking_clause(normalize_for_match(question))) for n in nouns)
+
+
+def _quantities_in(asking: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The rows of the quantity table (nouns, measures) whose nouns the asking clause has; their nouns found."""
+    rows = []
+    for nouns, measures in _quantities():
+        found = tuple(n for n in nouns if n in asking)
+        if found:
+            rows.append((found, measures))
+    return rows
 
 
 def _asking_clause(text: str) -> str:
@@ -67,15 +74,16 @@ def _asking_clause(text: str) -> str:
 
 
 @cache
-def _quantities() -> tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], tuple[str, ...]]:
+def _quantities() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     rows = []
     for words in word_lines("asking.txt", "quantity"):
         cut = words.index("=")
         rows.append((words[:cut], words[cut + 1 :]))
-    return tuple(rows), word_table("asking.txt").get("change", ())
+    return tuple(rows)
 
 
-_AMOUNT = re.compile(r"多少|几|多大|多高|多长|多远|比例|比重|占比")
+_HOW_MUCH = "多少|多大|多高|多长|多远"
+_AMOUNT = re.compile(rf"{_HOW_MUCH}|几|比例|比重|占比")
 FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])[xX]+(?![A-Za-z])|百分之")
 """A figure, redacted ones included (xx亿元, x%): what a question asking how much is answered with."""
 
@@ -85,9 +93,7 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT.search(question))
 
 
-_ASKED_BEFORE = re.compile(
-    r"(?:的|是|有|为|达到|达|能|可以|大概|大约|一共|总共)*(?:百分之)?(?:多少|多大|多高|多长|多远)[？?。]?$"
-)
+_ASKED_BEFORE = re.compile(rf"(?:的|是|有|为|达到|达|能|可以|大概|大约|一共|总共)*(?:百分之)?(?:{_HOW_MUCH})[？?。]?$")
 
 
 def asked_before(text: str) -> str:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from bot.measure import FIGURE, count_pattern
+from bot.measure import FIGURE, count_pattern, quantity_nouns
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
@@ -162,9 +162,7 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     total = sum(weights.values())
     if total <= 0 or not hits:
         return 0.0
-    chunk_terms = {t for h in hits for t in h.record.terms}
-    plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
-    sentences = _SENTENCE_END.split(plain)
+    chunk_terms, plain, sentences = _retrieved(hits)
     shortened = _shortened_pairs(list(weights), chunk_terms)
     missing = sum(
         w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf)))
@@ -183,9 +181,31 @@ def asked_missing(before: str, content: Iterable[str], hits: list[Hit], idf: Map
     if not asked or not hits:
         return False
     term = max(asked, key=lambda t: before.rfind(t) + len(t))
+    chunk_terms, plain, sentences = _retrieved(hits)
+    return _presence(term, chunk_terms, plain, sentences, said_otherwise(term, idf)) < 0.5
+
+
+def beside_figure(question: str, search_text: str, content: list[str], hits: list[Hit]) -> list[str]:
+    """What must stand beside the figure asked for: the content words, but not a quantity whose measure stands
+    for it when the word before it in the question is in no source (户籍人口有多少: 户籍 beside a number of 人,
+    not 人口 in 常住人口8.6万人)."""
+    text = normalize_for_match(search_text)
+    _, plain, _ = _retrieved(hits)
+    dropped = {
+        w
+        for w in content
+        for n in quantity_nouns(question)
+        if n in w and any(text.find(v + w) >= 0 and v not in plain for v in content if v != w)
+    }
+    return [w for w in content if w not in dropped] or content
+
+
+def _retrieved(hits: list[Hit]) -> tuple[set[str], str, list[str]]:
+    """The retrieved chunks' terms, their text as matched (normalised, lower case) and its sentences: where a
+    question's words are looked for."""
     chunk_terms = {t for h in hits for t in h.record.terms}
-    plain = "\n".join(normalize_for_match(h.record.text).lower() for h in hits)
-    return _presence(term, chunk_terms, plain, _SENTENCE_END.split(plain), said_otherwise(term, idf)) < 0.5
+    plain = "\n".join(normalize_for_match(h.record.text) for h in hits)
+    return chunk_terms, plain, _SENTENCE_END.split(plain)
 
 
 def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:

@@ -137,13 +137,13 @@ def _ingest(
     parsed: dict[str, tuple[FileEntry, list[ParsedReport]]] = {}
     dropped: set[str] = set()
     files = list(dict.fromkeys(iter_files(paths)))
-    named_keys = {str(p.resolve()) if p.exists() else str(p) for p in files}
+    named_keys = {_key(p) for p in files}
     seen = {e.sha256: k for k, e in old_files.items() if k not in named_keys and Path(k).is_file()}
     if rebuild:  # re-read everything indexed, not only the paths named, so no old chunk or vector is carried over
         files += [Path(k) for k in old_files if k not in named_keys and Path(k).is_file()]
     bar = tqdm(files, desc="reading", unit="file", disable=not show_progress, leave=False)
     for n, path in enumerate(bar):
-        key = str(path.resolve()) if path.exists() else str(path)
+        key = _key(path)
         if progress:
             progress("reading", n, len(files))
         try:
@@ -187,3 +187,8 @@ def _ingest(
     result.embedded = embedder.embedded - embedded_before
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _key(path: Path) -> str:
+    """How the manifest names a file: its resolved path, or the path as given when it is gone."""
+    return str(path.resolve()) if path.exists() else str(path)

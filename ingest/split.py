@@ -103,18 +103,13 @@ _PART_LINE_REST = re.compile(r"^[\d一二三四五六七八九十]+[.．、]\s*|
 
 
 def _kinds(text: str) -> set[str]:
-    return {kind for kind, pattern in _part_patterns() if pattern.search(text)}
+    return {kind for kind, pattern in part_words().headings if pattern.search(text)}
 
 
 def _strip_parts(text: str) -> str:
-    for _, pattern in _part_patterns():
+    for _, pattern in part_words().headings:
         text = pattern.sub("", text)
     return text
-
-
-def _part_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    words = part_words()
-    return (("summary", words.heading_summary), ("plan", words.heading_plan), ("problem", words.heading_problem))
 
 
 def _title_styled(lines: list[str], headings: Mapping[str, int]) -> set[int]:

@@ -130,6 +130,12 @@ class _Tree:
             del self.last_number[deeper]
         self.stack.append(_Open(key, title, 0))
 
+    def push_top(self, key: str, title: str) -> None:
+        """Open a heading of the family that stands above every other, learned or not (a report's parts)."""
+        if key not in self.order:
+            self.order.insert(0, key)
+        self.push_family(key, title)
+
     def push(self, rank: int, title: str, number: int = 0) -> None:
         self._pop_to(rank)
         self.stack.append(_Open("", title, rank, number))
@@ -180,9 +186,7 @@ def segment_report(text: str, headings: Mapping[str, int] | None = None) -> list
         if not _open_marked(tree, para, marked.get(para)):
             handled, run = _open_numbered(tree, para)
             if not handled and _names_a_part(para) and (tree.order[:1] in ([], [_PART]) or _ends_topics(tree, para)):
-                if _PART not in tree.order:
-                    tree.order.insert(0, _PART)
-                tree.push_family(_PART, para)
+                tree.push_top(_PART, para)
             elif not handled:
                 _open_lead(tree, para)
         cuts: list[tuple[int, re.Match[str] | None]] = [(0, None), *(_run_on(para, run) if run else [])]
@@ -301,15 +305,13 @@ def _names_a_part(para: str) -> bool:
     Only as the top: under numbered headings such a line is a table's caption or a sentence."""
     if not _PART_LINE.fullmatch(para) or ITEM.match(para):
         return False
-    words = part_words()
-    return any(p.search(para) for p in (words.heading_summary, words.heading_plan, words.heading_problem))
+    return any(p.search(para) for _, p in part_words().headings)
 
 
 def _ends_topics(tree: _Tree, para: str) -> bool:
     """A part line (存在的问题, 下一步工作思路) after numbered headings that each name a topic (一、…十、气象服务…),
     none a part: the report numbered its summary's topics at the top, and this line opens its next part."""
-    words = part_words()
-    parts = (words.heading_summary, words.heading_plan, words.heading_problem)
+    parts = [p for _, p in part_words().headings]
     return (
         bool(tree.stack)
         and any(p.search(para) for p in parts[1:])

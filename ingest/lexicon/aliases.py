@@ -117,14 +117,16 @@ def _unsaid(name: str) -> list[str]:
     return out
 
 
-def _other_kinds(name: str) -> list[tuple[str, str]]:
-    """The name read with a shorter ending of another kind inside its own (管理委员会 ⊃ 委员会, 街道办事处 ⊃ 办事处)."""
+def _other_kinds(name: str, split: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """The name read with a shorter ending of another kind inside its own (管理委员会 ⊃ 委员会, 街道办事处 ⊃ 办事处);
+    `split` is its own reading (`name_kind`)."""
+    if split is None:
+        return []
     words = unit_words()
-    first = name_kind(name)
     return [
         (name[: -len(end)], words.kinds[end])
         for end in words.endings
-        if first and name.endswith(end) and words.kinds[end] != first[1] and len(end) < len(name)
+        if name.endswith(end) and words.kinds[end] != split[1] and len(end) < len(name)
     ]
 
 
@@ -165,7 +167,7 @@ def unit_forms(org: str) -> tuple[Form, ...]:
     written += [(short, False) for name in names for short in shorts.get(name, ())]
     for name, placed in written:
         split = name_kind(name)
-        for other in _other_kinds(name):  # 国有资产监督管理委员会 is a 管委会 and a 委 (国资委)
+        for other in _other_kinds(name, split):  # 国有资产监督管理委员会 is a 管委会 and a 委 (国资委)
             forms.setdefault(other, Form(*other, placed=placed))
         if split and split not in forms:
             forms[split] = Form(*split, placed=placed)

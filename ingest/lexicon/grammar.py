@@ -118,6 +118,11 @@ class PartWords:
     title: re.Pattern[str]
     not_title: re.Pattern[str]
 
+    @property
+    def headings(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """How a heading names each part of a report, the summary first."""
+        return (("summary", self.heading_summary), ("plan", self.heading_plan), ("problem", self.heading_problem))
+
 
 @cache
 def part_words() -> PartWords:
