@@ -16,7 +16,15 @@ from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
 from bot.measure import asked_before
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
-from bot.relevance import asked_missing, beside_figure, content_terms, gives_count, missing_share, term_coverage
+from bot.relevance import (
+    asked_missing,
+    beside_figure,
+    content_terms,
+    gives_count,
+    missing_share,
+    quantity_owner,
+    term_coverage,
+)
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
@@ -211,7 +219,11 @@ class Answerer:
         if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
             return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
         if plan.amount and not gives_count(
-            plan.measure or None, beside_figure(plan.question, plan.search_text, content, hits), hits, index.bm25.idf
+            plan.measure or None,
+            beside_figure(plan.question, plan.search_text, content, hits),
+            hits,
+            index.bm25.idf,
+            quantity_owner(plan.question, plan.search_text, content),
         ):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)

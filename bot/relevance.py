@@ -200,6 +200,42 @@ def beside_figure(question: str, search_text: str, content: list[str], hits: lis
     return [w for w in content if w not in dropped] or content
 
 
+def quantity_owner(question: str, search_text: str, content: list[str]) -> list[str]:
+    """ "城南片区城市更新项目的总投资是多少": the thing an owned quantity belongs to (the content words that run up
+    to it: 城南, 片区, 城市更新, 项目), which the figure's own sentence or heading names; a sum of other
+    projects' investment is not it."""
+    owned = [n for n in quantity_nouns(question) if n in _owned()]
+    text = normalize_for_match(search_text).lower()
+    end = min((text.find(n) for n in owned if text.find(n) >= 0), default=-1)
+    spans = {text.find(w) + len(w): (text.find(w), w) for w in content if text.find(w) >= 0}
+    run: list[str] = []
+    while end > 0:
+        while end > 0 and text[end - 1] in "的总":
+            end -= 1
+        if end not in spans:
+            break
+        end, word = spans.pop(end)
+        run.append(word)
+    return run if len(run) > 1 else []  # one word before it is as often the money's kind (补助|钱) as its owner
+
+
+def _rarest_retrieved(
+    words: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
+) -> tuple[str, frozenset[str]] | None:
+    """The rarest of the words that some retrieved chunk has, with the words it may be said otherwise: one
+    no source has (a paraphrase, a segmentation accident) is the missing-words check's to weigh."""
+    texts = [(set(h.record.terms), normalize_for_match(h.record.text).lower()) for h in hits]
+    found = [(w, said_otherwise(w, idf)) for w in words]
+    found = [(w, other) for w, other in found if any(_presence(w, ts, text, [], other) >= 0.5 for ts, text in texts)]
+    top = max(idf.values(), default=1.0)
+    return max(found, key=lambda f: idf.get(f[0], top), default=None)
+
+
+@cache
+def _owned() -> frozenset[str]:
+    return frozenset(word_table("asking.txt")["owned"])
+
+
 def _retrieved(hits: list[Hit]) -> tuple[set[str], str, list[str]]:
     """The retrieved chunks' terms, their text as matched (normalised, lower case) and its sentences: where a
     question's words are looked for."""
@@ -223,15 +259,25 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
 
 
 def gives_count(
-    measure: frozenset[str] | None, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
+    measure: frozenset[str] | None,
+    content: Iterable[str],
+    hits: list[Hit],
+    idf: Mapping[str, float],
+    owner: Iterable[str] = (),
 ) -> bool:
     """Some retrieved clause gives a number in the asked measure (any figure, for no measure; a redacted one
     too: xx名 is what the report says) beside one of the question's content words, in it or in the clause
-    before it: "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings)."""
+    before it: "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings). The
+    owner of an owned quantity (a project's 总投资) stands in the figure's sentence or its section's heading."""
     words = {w: said_otherwise(w, idf) for w in content if w}
+    owned = _rarest_retrieved(owner, hits, idf)
     number = count_pattern(measure) if measure else FIGURE
     for hit in hits:
+        named = normalize_for_match(f"{hit.record.report} {hit.record.section}").lower()
         for sentence in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower()):
+            around = f"{named}\n{sentence}"
+            if owned and _presence(owned[0], set(terms(sentence)), around, [], owned[1]) < 0.5:
+                continue
             clauses = CLAUSE_END.split(sentence)
             for i, clause in enumerate(clauses):
                 if not number.search(clause):

@@ -24,6 +24,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 （一）水利工程建设加快推进
 全年新修小型水库3座，新增蓄水能力120万立方米。完成病险水闸除险加固8座，整治河道46公里。
 高效节水灌溉面积新增2.1万亩，农田灌溉水有效利用系数提高到0.58。配合省道改建，新建防汛物资仓库1座，库容1,500吨。
+全年完成水利建设投资1.2亿元，其中河道整治工程投资4,800万元。
 
 （二）引才育才成效明显
 全年引进各类水利专业人才35人，组织基层技术骨干培训12期。选派技术人员为全县中小学教师开展节水教育讲座4场。
@@ -184,6 +185,14 @@ def test_the_figure_of_a_quantity_stands_beside_the_rest_of_the_question(answere
     assert not answerer.ask("水利局新修水库的总投资是多少？").found
     answer = answerer.ask("水利局明年储备的防汛物资价值多少钱？")
     assert answer.found and "500万元" in answer.answer
+
+
+def test_the_sum_of_another_project_is_not_the_cost_of_the_one_asked(answerer):
+    """ "城乡供水一体化工程总投资": the plan names the project, but the only money beside a 工程 is the 河道整治
+    one's; the figure's sentence must name the project asked about."""
+    assert not answerer.ask("水利局城乡供水一体化工程的总投资是多少？").found
+    answer = answerer.ask("水利局河道整治工程的投资是多少？")
+    assert answer.found and "4,800万元" in answer.answer
 
 
 def test_a_figure_the_report_redacts_is_what_it_says(answerer):
