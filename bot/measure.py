@@ -112,3 +112,21 @@ def count_pattern(measure: frozenset[str]) -> re.Pattern[str]:
 def _longest_first(words: Iterable[str]) -> str:
     """An alternation that prefers the longer measure (人次 before 人)."""
     return "|".join(sorted(words, key=len, reverse=True))
+
+
+def asks_stock(question: str) -> bool:
+    """ "现在一共有多少家单位": how many there are, not how many were added; a question that itself asks of
+    additions (今年新建了几个) or of a rate is not one."""
+    table = word_table("asking.txt")
+    text = normalize_for_match(question)
+    return (
+        any(w in text for w in table["stock"])
+        and not any(w in text for w in table["increase"])
+        and not asked_measure(question) & set(table["change_in"])
+    )
+
+
+def gives_increase_only(clause: str) -> bool:
+    """ "新增开户单位1,128家": the clause gives a year's additions and nothing that says it is the whole."""
+    table = word_table("asking.txt")
+    return any(w in clause for w in table["increase"]) and not any(w in clause for w in table["stock_given"])

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from bot.measure import FIGURE, count_pattern, quantity_nouns
+from bot.measure import FIGURE, count_pattern, gives_increase_only, quantity_nouns
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
@@ -264,11 +264,13 @@ def gives_count(
     hits: list[Hit],
     idf: Mapping[str, float],
     owner: Iterable[str] = (),
+    stock: bool = False,
 ) -> bool:
     """Some retrieved clause gives a number in the asked measure (any figure, for no measure; a redacted one
     too: xx名 is what the report says) beside one of the question's content words, in it or in the clause
     before it: "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings). The
-    owner of an owned quantity (a project's 总投资) stands in the figure's sentence or its section's heading."""
+    owner of an owned quantity (a project's 总投资) stands in the figure's sentence or its section's heading; a
+    stock asked for (现在一共有多少家) is not given by the year's additions alone."""
     words = {w: said_otherwise(w, idf) for w in content if w}
     owned = _rarest_retrieved(owner, hits, idf)
     number = count_pattern(measure) if measure else FIGURE
@@ -280,7 +282,7 @@ def gives_count(
                 continue
             clauses = CLAUSE_END.split(sentence)
             for i, clause in enumerate(clauses):
-                if not number.search(clause):
+                if not number.search(clause) or (stock and gives_increase_only(clause)):
                     continue
                 near = "，".join(clauses[max(i - 1, 0) : i + 1])  # 配合…改建工程，完成征地326亩
                 if not words or any(_presence(w, set(), near, [near], other) >= 0.5 for w, other in words.items()):

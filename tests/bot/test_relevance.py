@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.measure import asked_measure, quantity_nouns
+from bot.measure import asked_measure, asks_stock, quantity_nouns
 from bot.query import plan_query
 from bot.relevance import content_terms, missing_share
 from bot.retrieve import retrieve
@@ -177,6 +177,9 @@ def test_a_quantity_noun_asks_in_its_measures():
     assert asked_measure("人均收入增长了多少？") >= {"元", "%"}  # a change may be given in %
     assert asked_measure("引进了多少个投资项目？") == frozenset()  # counts projects, not money
     assert quantity_nouns("柳溪街道的户籍人口有多少？") == {"人口"}
+    assert asks_stock("公积金中心现在一共有多少家缴存单位？")
+    assert not asks_stock("今年新建了几个书房，现在一共多少个？")  # asks of the additions too
+    assert not asks_stock("漏损率现在降到多少了？")  # a rate, not a stock
 
 
 def test_the_figure_of_a_quantity_stands_beside_the_rest_of_the_question(answerer):
@@ -193,6 +196,13 @@ def test_the_sum_of_another_project_is_not_the_cost_of_the_one_asked(answerer):
     assert not answerer.ask("水利局城乡供水一体化工程的总投资是多少？").found
     answer = answerer.ask("水利局河道整治工程的投资是多少？")
     assert answer.found and "4,800万元" in answer.answer
+
+
+def test_how_many_there_are_is_not_how_many_were_added(answerer):
+    """ "现在一共有多少座": the report gives only the year's new ones (新修小型水库3座) and the plan's (新建…2座)."""
+    assert not answerer.ask("水利局现在一共有多少座小型水库？").found
+    answer = answerer.ask("水利局今年新修了多少座小型水库？")
+    assert answer.found and "3座" in answer.answer
 
 
 def test_a_figure_the_report_redacts_is_what_it_says(answerer):
