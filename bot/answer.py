@@ -22,6 +22,7 @@ from bot.relevance import (
     content_terms,
     gives_count,
     missing_share,
+    phase_missing,
     quantity_owner,
     term_coverage,
 )
@@ -216,6 +217,8 @@ class Answerer:
         content = content_terms(plan, index, ignore)
         if missing_share(content, hits, index.bm25.idf) >= s.max_missing:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
+        if phase_missing(plan.search_text, content, hits, index.bm25.idf):
+            return False  # "…产业园二期什么时候开工": the sources speak of its 一期 only
         if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
             return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
         if plan.amount and not gives_count(

@@ -58,10 +58,12 @@ def _only_inside(text: str, term: str, spans: list[tuple[int, int]]) -> bool:
 def _kind_words(text: str, question_terms: Iterable[str]) -> set[str]:
     """The words around 什么/哪些…: the kind of thing asked for and how it came (获得了什么荣誉), which the
     answer names ("被评为先进集体") rather than says."""
-    _, what = _asking()
+    framing, what = _asking()
     out: set[str] = set()
     for m in what.finditer(text):
         before, after = text[: m.start()].removesuffix("了"), text[m.end() :]
+        if any(after.startswith(f) for f in framing if len(f) > 1):
+            continue  # 什么时候 asks when: the word before it is what is asked about
         out.update(t for t in question_terms if after.startswith(t) or before.endswith(t))
     return out
 
@@ -183,6 +185,25 @@ def asked_missing(before: str, content: Iterable[str], hits: list[Hit], idf: Map
     term = max(asked, key=lambda t: before.rfind(t) + len(t))
     chunk_terms, plain, sentences = _retrieved(hits)
     return _presence(term, chunk_terms, plain, sentences, said_otherwise(term, idf)) < 0.5
+
+
+_PHASE = re.compile(r"[一二三四五六七八九十\d]+期(?![间末中])")
+
+
+def phase_missing(search_text: str, content: Iterable[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
+    """ "…产业园二期什么时候开工": a project's phase names one thing; no retrieved sentence has that phase beside
+    the word it follows (产业园), so the sources speak of another phase, or of another project's 二期."""
+    text = normalize_for_match(search_text).lower()
+    for m in _PHASE.finditer(text):
+        before = [w for w in content if text[: m.start()].endswith(w)]
+        if not before or not hits:
+            continue
+        word = before[0]
+        other = said_otherwise(word, idf)
+        _, _, sentences = _retrieved(hits)
+        if not any(m.group() in s and _presence(word, set(), s, [s], other) >= 0.5 for s in sentences):
+            return True
+    return False
 
 
 def beside_figure(question: str, search_text: str, content: list[str], hits: list[Hit]) -> list[str]:

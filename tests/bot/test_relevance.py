@@ -37,7 +37,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 一是水利投入渠道单一，社会资本参与不足。二是基层水利站人员老化，专业技术力量薄弱。
 
 三、2025年工作计划
-（一）推进水源工程建设。计划新建小型水库2座，开工建设城乡供水一体化工程。
+（一）推进水源工程建设。计划新建小型水库2座，开工建设城乡供水一体化工程一期。
 （二）加强防汛抗旱。完善山洪灾害监测预警体系，储备防汛物资价值500万元。
 （三）扩大节水灌溉。在今年新增2.1万亩的基础上，2025年高效节水灌溉面积发展到3.5万亩。
 """
@@ -69,6 +69,7 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
     assert _content(answerer, "水利局明年计划新建几座水库？") == ["新建", "水库"]
     assert _content(answerer, "示例县水利局目前存在哪些问题？") == []  # the unit and the part are all it asks
     assert _content(answerer, "水利局今年获得了什么荣誉？") == []  # the kind of thing asked for, not its name
+    assert "仓库" in _content(answerer, "水利局防汛物资仓库什么时候建成？")  # 什么时候 asks when, not what kind
     assert _content(answerer, "水利局全县今年新修了几座水库？") == ["新修", "水库"]  # a scope every count shares
     assert _content(answerer, "水利局今年开展了多少项新技术推广？") == ["技术推广"]  # jieba's 多少|项新: no 项新
 
@@ -203,6 +204,13 @@ def test_how_many_there_are_is_not_how_many_were_added(answerer):
     assert not answerer.ask("水利局现在一共有多少座小型水库？").found
     answer = answerer.ask("水利局今年新修了多少座小型水库？")
     assert answer.found and "3座" in answer.answer
+
+
+def test_a_phase_the_sources_never_give_that_project_is_not_there(answerer):
+    """The plan starts the project's 一期; its 二期 is in no report."""
+    assert not answerer.ask("水利局城乡供水一体化工程二期什么时候开工？").found
+    answer = answerer.ask("水利局城乡供水一体化工程一期什么时候开工？")
+    assert answer.found and "一体化工程一期" in answer.answer
 
 
 def test_a_figure_the_report_redacts_is_what_it_says(answerer):
