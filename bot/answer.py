@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
-from bot.measure import asked_before, asks_stock
+from bot.measure import asked_before, asks_stock, counted_after
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import (
@@ -228,6 +228,7 @@ class Answerer:
             index.bm25.idf,
             quantity_owner(plan.question, plan.search_text, content),
             asks_stock(plan.question),
+            counted_after(plan.search_text),
         ):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)

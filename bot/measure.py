@@ -114,6 +114,17 @@ def _longest_first(words: Iterable[str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
+def counted_after(question: str) -> str:
+    """ "收购了多少吨小麦": the text right after the asked classifier, where the thing counted is named (小麦);
+    none after a measure that is a noun itself (多少人参加)."""
+    pattern, _ = _measures()
+    text = normalize_for_match(question)
+    found = pattern.search(text)
+    if found is None or found.group(1) in word_table("asking.txt")["noun_measure"]:
+        return ""
+    return text[found.end() :]
+
+
 def asks_stock(question: str) -> bool:
     """ "现在一共有多少家单位": how many there are, not how many were added; a question that itself asks of
     additions (今年新建了几个) or of a rate is not one."""

@@ -286,6 +286,7 @@ def gives_count(
     idf: Mapping[str, float],
     owner: Iterable[str] = (),
     stock: bool = False,
+    counted: str = "",
 ) -> bool:
     """Some retrieved clause gives a number in the asked measure (any figure, for no measure; a redacted one
     too: xx名 is what the report says) beside one of the question's content words, in it or in the clause
@@ -293,6 +294,10 @@ def gives_count(
     owner of an owned quantity (a project's 总投资) stands in the figure's sentence or its section's heading; a
     stock asked for (现在一共有多少家) is not given by the year's additions alone."""
     words = {w: said_otherwise(w, idf) for w in content if w}
+    after = normalize_for_match(counted).lower()
+    thing = next((w for w in words if after.startswith(w)), "")
+    if thing:  # "多少吨小麦": the thing counted, not any word of the question, stands beside the figure
+        words = {thing: words[thing]}
     owned = _rarest_retrieved(owner, hits, idf)
     number = count_pattern(measure) if measure else FIGURE
     for hit in hits:
@@ -306,7 +311,8 @@ def gives_count(
                 if not number.search(clause) or (stock and gives_increase_only(clause)):
                     continue
                 near = "，".join(clauses[max(i - 1, 0) : i + 1])  # 配合…改建工程，完成征地326亩
-                if not words or any(_presence(w, set(), near, [near], other) >= 0.5 for w, other in words.items()):
+                near_terms = set(terms(near)) if thing else set()  # 公共厕所 where the text says 公厕
+                if not words or any(_presence(w, near_terms, near, [near], o) >= 0.5 for w, o in words.items()):
                     return True
     return False
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.measure import asked_measure, asks_stock, quantity_nouns
+from bot.measure import asked_measure, asks_stock, counted_after, quantity_nouns
 from bot.query import plan_query
 from bot.relevance import content_terms, missing_share
 from bot.retrieve import retrieve
@@ -211,6 +211,14 @@ def test_a_phase_the_sources_never_give_that_project_is_not_there(answerer):
     assert not answerer.ask("水利局城乡供水一体化工程二期什么时候开工？").found
     answer = answerer.ask("水利局城乡供水一体化工程一期什么时候开工？")
     assert answer.found and "一体化工程一期" in answer.answer
+
+
+def test_the_thing_counted_after_a_classifier_stands_beside_the_figure(answerer):
+    """ "新修了多少座河道": 新修 stands beside 3座 (of reservoirs); the 河道 counted is given only in 公里."""
+    assert not answerer.ask("水利局今年新修了多少座河道？").found
+    answer = answerer.ask("水利局今年清理了多少吨河道垃圾？")
+    assert answer.found and "3600吨" in answer.answer
+    assert counted_after("有多少人参加培训？") == ""  # 人 is a noun: what follows is said of the people
 
 
 def test_a_figure_the_report_redacts_is_what_it_says(answerer):
