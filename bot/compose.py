@@ -23,6 +23,9 @@ from ingest.lexicon.terms import terms
 
 LEAD_CLAUSE_AT = 40
 """A lead sentence whose best clause starts later than this is shown from that clause, after an ellipsis."""
+SENTENCE_NEAR = 0.8
+"""A question that asks no figure is answered from the first sentence under the lead's heading scoring this close
+to the lead: a section says what was done before its details."""
 SUPPORT_SHARE = 0.5
 """Of the answer's characters, what a lead that answers by itself may be followed by."""
 MIN_SUPPORT = 0.5
@@ -132,6 +135,11 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     record = hits[lead.hit_index].record
     mine = [p for p in scored if p.hit_index == lead.hit_index]
     part = record.part_at(lead.start).section
+    if not asked.amount:  # "是怎么…的": the section tells it from its start, as soon as that says as much
+        lead = next(
+            (p for p in mine if p.score >= SENTENCE_NEAR * lead.score and record.part_at(p.start).section == part),
+            lead,
+        )
     under = [p for p in mine if _under(record.part_at(p.start).section, part)]
     before = [p for p in mine if p.start < lead.start]
     passage = [_from_best_clause(lead, asked)]

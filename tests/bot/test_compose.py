@@ -72,6 +72,21 @@ def test_the_answering_sentence_comes_first_though_it_stands_later_in_the_report
     assert out.cited[1] == [a.text.index("新建高标准粮库")]
 
 
+def test_how_it_was_done_is_told_from_the_sections_start():
+    """The second sentence holds the question's words as written, the first nearly as many: the section's first
+    says what was done, the second a detail."""
+    text = "我局组建烙锅产业发展工作专班，推动商户规范经营。全年推动烙锅产业规范发展，争取上级资金支持。"
+    a = record("a", text, 0)
+    question = "商务局是怎么推动烙锅产业规范发展的？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question=question)
+    assert out.text.startswith("我局组建烙锅产业发展工作专班")
+    figure = "全年争取上级烙锅产业发展资金1200万元，推荐商户申报项目，烙锅产业发展项目获批12个。"
+    b = record("b", "我局组建推进烙锅产业发展工作专班，谋划推出组合拳。" + figure, 0)
+    asked = "商务局争取了多少烙锅产业发展资金？"
+    out = compose(terms(asked), [Hit(b, 0.03, 0.9, 1.0)], bm25_of(b), 420, set(), question=asked)
+    assert out.text.startswith("全年争取上级烙锅产业发展资金1200万元")  # a figure asked: its own sentence
+
+
 def test_a_short_lead_in_names_what_the_answer_is_about():
     a = record("a", "一是推进粮库建设。完成连城粮库主体工程，新增仓容五万吨。二是加强执法检查。", 0)
     out = compose(terms("仓容新增多少"), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question="仓容新增多少？")
