@@ -456,7 +456,56 @@ def _read_pdf_pages(path: Path, max_pages: int, ocr: PageOcr | None) -> ReadText
         notes += [f"{describe(illegible)}: nothing legible"] if illegible else []
         if not "".join(texts).strip():
             raise FileRejected(path, f"no text found ({'; '.join(notes) or 'every page empty'})")
-    return _pdf_text(texts, tabled, notes)
+    return _pdf_text(without_page_furniture(texts), tabled, notes)
+
+
+_PAGE_NUMBER = re.compile(
+    r"^[-—–·\s]*(?:第\s*\d+\s*页(?:\s*[/，,、]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,4}"
+    r"|page\s*\d+(?:\s*of\s*\d+)?)[-—–·\s]*$",
+    re.IGNORECASE,
+)
+FURNITURE_LINES = 2
+"""How many lines at a page's top and at its bottom may be a running header, footer or page number."""
+
+
+def without_page_furniture(pages: list[str]) -> list[str]:
+    """Each page's running header and footer (a line at its top or bottom that recurs, digits aside, on half
+    the pages or more) and its page number (第 2 页 共 3 页, - 2 -, 2/3) dropped: in the text they would split
+    a paragraph that runs on over the page, or stand as a heading. The first page keeps its top lines: a
+    header there may be the title."""
+    lines = [text.split("\n") for text in pages]
+    edges = [_edge_lines(page) for page in lines]
+    seen: dict[str, int] = {}
+    for edge in edges:
+        for key in {_furniture_key(page_line) for _, page_line in edge}:
+            seen[key] = seen.get(key, 0) + 1
+    recurring = {k for k, n in seen.items() if k and n >= max(2, (len(pages) + 1) // 2)}
+    out: list[str] = []
+    for n, (page, edge) in enumerate(zip(lines, edges, strict=True)):
+        drop = {
+            i
+            for i, line in edge
+            if _PAGE_NUMBER.match(line) or (_furniture_key(line) in recurring and (n > 0 or i > _first(page)))
+        }
+        out.append("\n".join(line for i, line in enumerate(page) if i not in drop).strip("\n"))
+    return out
+
+
+def _edge_lines(page: list[str]) -> list[tuple[int, str]]:
+    filled = [(i, line.strip()) for i, line in enumerate(page) if line.strip()]
+    if len(filled) <= 2 * FURNITURE_LINES:
+        return filled
+    return filled[:FURNITURE_LINES] + filled[-FURNITURE_LINES:]
+
+
+def _first(page: list[str]) -> int:
+    """Index of the page's last top line that a first page keeps."""
+    filled = [i for i, line in enumerate(page) if line.strip()]
+    return filled[min(FURNITURE_LINES, len(filled)) - 1] if filled else -1
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
 
 
 def _pdf_text(texts: list[str], tabled: dict[int, PageTables], notes: list[str]) -> ReadText:

@@ -190,6 +190,39 @@ def test_chinese_pdf_goes_through_to_sections(tmp_path):
     }
 
 
+def test_a_pdfs_running_header_footer_and_page_numbers_are_dropped(tmp_path):
+    """The header repeats the title on every page after the first; the footer numbers the pages. Without them the
+    paragraph that runs over the page is one paragraph again, and the title stays."""
+    title = "示例市司法局2026年工作总结和2027年工作计划"
+    header = "示例市司法局2026年工作总结和2027年工作计划"
+    first = [
+        title,
+        "一、2026年工作总结",
+        "（一）公共法律服务体系更加完善",
+        "全年建成村（社区）公共法律服务工作室一百二十个，办理法律援助案件一千五百三十件，",
+        "第 1 页 共 3 页",
+    ]
+    second = [
+        header,
+        "为困难群众挽回经济损失二千三百万元，群众满意率达到百分之九十九以上，受到上级表扬。",
+        "（二）人民调解工作扎实有效",
+        "第 2 页 共 3 页",
+    ]
+    third = [header, "全年调解各类矛盾纠纷三千二百件，调解成功率百分之九十八。", "- 3 -"]
+    path = tmp_path / "司法局.pdf"
+    path.write_bytes(make_pdf([first, second, third], cjk=True))
+    text = read_text(path, MB)
+    assert "页" not in text.replace("共", "")[: text.find(title)]  # nothing before the title
+    assert text.split("\n")[0] == title
+    assert text.count(header) == 1 and "第 2 页" not in text and "- 3 -" not in text
+    assert "一千五百三十件，为困难群众挽回经济损失" in text  # joined across the page break
+    (report,) = parse(text, "司法局.pdf", max_tokens=128)
+    assert report.title == title
+    assert {c.section for c in report.chunks if "调解成功率" in c.text} == {
+        "一、2026年工作总结 › （二）人民调解工作扎实有效"
+    }
+
+
 def test_pdf_without_text_layer_is_refused_clearly(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf([None, None]))
