@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from bot.measure import FIGURE, count_pattern, gives_increase_only, quantity_nouns
+from bot.measure import FIGURE, asks_stock, count_pattern, counted_after, gives_increase_only, quantity_nouns
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
@@ -194,14 +194,14 @@ def phase_missing(search_text: str, content: Iterable[str], hits: list[Hit], idf
     """ "…产业园二期什么时候开工": a project's phase names one thing; no retrieved sentence has that phase beside
     the word it follows (产业园), so the sources speak of another phase, or of another project's 二期."""
     text = normalize_for_match(search_text).lower()
-    for m in _PHASE.finditer(text):
-        before = [w for w in content if text[: m.start()].endswith(w)]
-        if not before or not hits:
-            continue
-        word = before[0]
-        other = said_otherwise(word, idf)
-        _, _, sentences = _retrieved(hits)
-        if not any(m.group() in s and _presence(word, set(), s, [s], other) >= 0.5 for s in sentences):
+    phases = [(m.group(), text[: m.start()]) for m in _PHASE.finditer(text)]
+    if not phases or not hits:
+        return False
+    _, _, sentences = _retrieved(hits)
+    for phase, before in phases:
+        word = next((w for w in content if before.endswith(w)), "")
+        other = said_otherwise(word, idf) if word else frozenset()
+        if word and not any(phase in s and _presence(word, set(), s, [s], other) >= 0.5 for s in sentences):
             return True
     return False
 
@@ -277,6 +277,20 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
         ):
             out.update((a, b))
     return out
+
+
+def figure_given(plan: QueryPlan, content: list[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
+    """Whether a retrieved clause gives the figure the question asks (`gives_count`), with what the question
+    says of it: the words beside it, the thing it belongs to, a stock or an addition, the thing counted."""
+    return gives_count(
+        plan.measure or None,
+        beside_figure(plan.question, plan.search_text, content, hits),
+        hits,
+        idf,
+        owner=quantity_owner(plan.question, plan.search_text, content),
+        stock=asks_stock(plan.question),
+        counted=counted_after(plan.search_text),
+    )
 
 
 def gives_count(

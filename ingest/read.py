@@ -482,10 +482,9 @@ def without_page_furniture(pages: list[str]) -> list[str]:
     recurring = {k for k, n in seen.items() if k and n >= max(2, (len(pages) + 1) // 2)}
     out: list[str] = []
     for n, (page, edge) in enumerate(zip(lines, edges, strict=True)):
+        kept = {i for i, _ in edge[:FURNITURE_LINES]} if n == 0 else set()  # the first page's top: its title
         drop = {
-            i
-            for i, line in edge
-            if _PAGE_NUMBER.match(line) or (_furniture_key(line) in recurring and (n > 0 or i > _first(page)))
+            i for i, line in edge if _PAGE_NUMBER.match(line) or (_furniture_key(line) in recurring and i not in kept)
         }
         out.append("\n".join(line for i, line in enumerate(page) if i not in drop).strip("\n"))
     return out
@@ -496,12 +495,6 @@ def _edge_lines(page: list[str]) -> list[tuple[int, str]]:
     if len(filled) <= 2 * FURNITURE_LINES:
         return filled
     return filled[:FURNITURE_LINES] + filled[-FURNITURE_LINES:]
-
-
-def _first(page: list[str]) -> int:
-    """Index of the page's last top line that a first page keeps."""
-    filled = [i for i, line in enumerate(page) if line.strip()]
-    return filled[min(FURNITURE_LINES, len(filled)) - 1] if filled else -1
 
 
 def _furniture_key(line: str) -> str:
