@@ -39,7 +39,19 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import BENCH, CORPUS, DEV, EMBED_CACHE, FRESH, MORE, OFFTOPIC, bench_settings, log, write_result
+from bench.common import (
+    BENCH,
+    CORPUS,
+    DEV,
+    EMBED_CACHE,
+    FRESH,
+    FRESH2,
+    MORE,
+    OFFTOPIC,
+    bench_settings,
+    log,
+    write_result,
+)
 
 K = 5
 RRF_K = 60
@@ -80,6 +92,7 @@ CORPUS3 = BENCH / "corpus3"
 CORPUS4 = BENCH / "corpus4"
 CORPUS5 = BENCH / "corpus5"
 CORPUS6 = BENCH / "corpus6"
+CORPUS7 = BENCH / "corpus7"
 
 
 def corpora() -> dict[str, list[Path]]:
@@ -87,7 +100,7 @@ def corpora() -> dict[str, list[Path]]:
         "shared": [CORPUS],
         **{
             c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file())
-            for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5, CORPUS6)
+            for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5, CORPUS6, CORPUS7)
         },
     }
 
@@ -100,6 +113,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("more·held", "shared", MORE, "held"),
         ("fresh·tune", "shared", FRESH, "tune"),
         ("fresh·held", "shared", FRESH, "held"),
+        ("fresh2·tune", "shared", FRESH2, "tune"),
+        ("fresh2·held", "shared", FRESH2, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
@@ -111,6 +126,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("corpus5·held", "corpus5", CORPUS5 / "questions.jsonl", "held"),
         ("corpus6·tune", "corpus6", CORPUS6 / "questions.jsonl", "tune"),
         ("corpus6·held", "corpus6", CORPUS6 / "questions.jsonl", "held"),
+        ("corpus7·tune", "corpus7", CORPUS7 / "questions.jsonl", "tune"),
+        ("corpus7·held", "corpus7", CORPUS7 / "questions.jsonl", "held"),
         ("offtopic", "shared", OFFTOPIC, None),
     ]
 
@@ -206,7 +223,7 @@ def main() -> None:
         "--corpora",
         nargs="+",
         default=list(corpora()),
-        help="default: all (shared corpus2 corpus3 corpus4 corpus5 corpus6)",
+        help="default: all (shared corpus2 … corpus7)",
     )
     p.add_argument("--output", default="quality", help="bench/results/<output>.json")
     args = p.parse_args()
