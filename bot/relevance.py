@@ -31,6 +31,8 @@ PART_SPAN_CHARS = 4
 
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
+_HOW_MANY = re.compile(r"几[\u4e00-\u9fff]")
+"""几块, 几条: how many of something, in a measure no list need hold."""
 _SENTENCE_END = re.compile(rf"[{SENTENCE_END}\n]")
 
 
@@ -127,6 +129,7 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
             or term in kinds
             or _NUMBER.fullmatch(core)
             or (len(core) == 1 and _CJK_ONE.match(core))
+            or _HOW_MANY.fullmatch(core)
             or _only_inside(text, term, spans)
         ):
             continue
@@ -135,19 +138,28 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
 
 
 def _presence(
-    term: str, chunk_terms: set[str], plain: str, sentences: list[str], otherwise: frozenset[str] = frozenset()
+    term: str,
+    chunk_terms: set[str],
+    plain: str,
+    sentences: list[str],
+    otherwise: frozenset[str] = frozenset(),
+    by_words: bool = False,
 ) -> float:
     """1 when a chunk has the term (as a term or as text) or its short form, or the term is the short form of
     one it has (公厕 ⊂ 公共|厕所: the abbreviation rule of unit names); less for one of the words it may be said
     otherwise (老师 → 教师); for a longer word jieba may cut otherwise (引进人才 → 引进各类人才), the most of its
-    character pairs one sentence has."""
+    character pairs one sentence has; `by_words`: of its words, for a four- or six-character one (人才|队伍: 才队
+    is no part of it), where what counts is whether the sources speak of it at all, not what stands beside a
+    figure."""
     if term in chunk_terms or term in plain or any(_abbreviation_of(term, t) for t in chunk_terms if t[:1] == term[:1]):
         return 1.0
     if any(s in chunk_terms or s in plain for s in otherwise):
         return SYNONYM_SHARE
     if len(term) < 3:
         return 0.0
-    pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+    pairs = (
+        list(stem_words(term)) if by_words and len(term) in (4, 6) else [term[i : i + 2] for i in range(len(term) - 1)]
+    )
     return max((sum(p in s for p in pairs) / len(pairs) for s in sentences), default=0.0)
 
 
@@ -167,7 +179,7 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     chunk_terms, plain, sentences = _retrieved(hits)
     shortened = _shortened_pairs(list(weights), chunk_terms)
     missing = sum(
-        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf)))
+        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf), by_words=True))
         for t, w in weights.items()
         if t not in shortened
     )

@@ -43,6 +43,7 @@ class UnitWords:
     short_names: dict[str, tuple[str, ...]]
     owners: tuple[str, ...]
     within: tuple[str, ...]
+    branches: tuple[str, ...]
 
 
 @cache
@@ -65,6 +66,7 @@ def unit_words() -> UnitWords:
         short_names=word_table("unit_names.txt"),
         owners=table.get("owner", ()),
         within=table.get("within", ()),
+        branches=table.get("branch", ()),
     )
 
 
@@ -155,13 +157,14 @@ def place_length(text: str, at: int = 0) -> int:
 def unit_forms(org: str) -> tuple[Form, ...]:
     """The name, and the name without each place that opens it (临江市松涛区审计局 → 松涛区审计局 → 审计局),
     with the data's short names for any of them. Cached: every question matches every unit."""
-    names = [org] if org else []
-    while names and (n := place_length(names[-1])) and name_kind(names[-1][n:]):
-        names.append(names[-1][n:])
+    names = _placeless(org) if org else []
     for rest in _unsaid(names[-1]) if names else ():
         if (split := name_kind(rest)) and len(split[0]) >= 2:
-            names.append(rest)
+            names.extend(_placeless(rest))
     shorts = unit_words().short_names
+    if names and (known := _known_after_place(names[-1], shorts)):
+        names.append(known)
+    names.extend(_branch_names(names[-1]) if names else ())
     forms: dict[tuple[str, str], Form] = {}
     written = [(name, i < len(names) - 1) for i, name in enumerate(names)]
     written += [(short, False) for name in names for short in shorts.get(name, ())]
@@ -175,6 +178,34 @@ def unit_forms(org: str) -> tuple[Form, ...]:
             unnumbered = (split[0][1:], split[1])  # 第二人民医院 → 二院, 第三中学 → 三中: short forms drop 第
             forms.setdefault(unnumbered, Form(*unnumbered, placed=placed, numbered=ordinal.group(1)))
     return tuple(forms.values())
+
+
+def _placeless(name: str) -> list[str]:
+    """The name, then without each place that opens it: 临江市松涛区审计局 → 松涛区审计局 → 审计局."""
+    names = [name]
+    while (n := place_length(names[-1])) and name_kind(names[-1][n:]):
+        names.append(names[-1][n:])
+    return names
+
+
+def _known_after_place(name: str, known: Iterable[str]) -> str:
+    """A name of the data's that ends this one after a few characters of place with no ending (临江 +
+    城市建设投资集团有限公司): a company is named after its city without 市."""
+    return next((k for k in known if name.endswith(k) and 0 < len(name) - len(k) <= _MAX_PLACE), "")
+
+
+def _branch_names(name: str) -> list[str]:
+    """A branch written after its parent (公安局城东分局): its place with the ending, with the parent's name
+    before the ending, and the parent's name with it (城东分局, 城东公安分局, 公安分局)."""
+    out: list[str] = []
+    for ending in unit_words().branches:
+        stem = name.removesuffix(ending)
+        if stem == name or not (parent := name_kind(stem[: stem.rfind(ending[-1])] + ending[-1])):
+            continue
+        place = stem[stem.rfind(ending[-1]) + 1 :]
+        if len(place) >= 2 and len(parent[0]) >= 2:
+            out += [place + ending, place + parent[0] + ending, parent[0] + ending]
+    return out
 
 
 @lru_cache(maxsize=65536)

@@ -10,7 +10,7 @@ import pytest
 from bot.answer import Answerer
 from bot.measure import asked_measure, asks_stock, counted_after, quantity_nouns
 from bot.query import plan_query
-from bot.relevance import content_terms, missing_share
+from bot.relevance import content_terms, gives_count, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
@@ -72,6 +72,11 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
     assert "仓库" in _content(answerer, "水利局防汛物资仓库什么时候建成？")  # 什么时候 asks when, not what kind
     assert _content(answerer, "水利局全县今年新修了几座水库？") == ["新修", "水库"]  # a scope every count shares
     assert _content(answerer, "水利局今年开展了多少项新技术推广？") == ["技术推广"]  # jieba's 多少|项新: no 项新
+    assert _content(answerer, "水利局今年整治了几段河道？") == ["整治", "河道"]  # 几段: how many, in any measure
+    assert {"厉害", "哪家"}.isdisjoint(
+        _content(answerer, "水利局说投入下降得厉害，主要卡在哪家单位？")
+    )  # degree, which one
+    assert "比涨" not in _content(answerer, "水利局蓄水能力跟上一年比涨了多少？")  # 比|涨: compared, the verb is 涨
 
 
 def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
@@ -80,10 +85,14 @@ def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
         plan = plan_query(question, index.shelf)
         hits = retrieve(index, services.embeddings, plan, 5)
         assert missing_share(content_terms(plan, index, index.org_terms), hits, index.bm25.idf) == expected
-    # a word jieba cuts otherwise than the text says it (引进各类人才) counts by the character pairs one sentence has
+    # a word jieba cuts otherwise than the text says it (引进各类人才) counts by the words one sentence has
     plan = plan_query("水利局引进人才多少人？", index.shelf)
     hits = retrieve(index, services.embeddings, plan, 5)
-    assert missing_share(["引进人才"], hits, index.bm25.idf) == pytest.approx(1 / 3)
+    assert missing_share(["引进人才"], hits, index.bm25.idf) == 0.0
+    # 人才|队伍: one of its two words is there; the pair 才队 across them is no part of it
+    assert missing_share(["人才队伍"], hits, index.bm25.idf) == pytest.approx(0.5)
+    # beside a figure, a longer word still needs most of its character pairs
+    assert gives_count(frozenset({"名", "人", "位"}), ["人才队伍"], hits, index.bm25.idf) is False
 
 
 @pytest.mark.parametrize("question", ["水利局有多少名员工？", "水利局今年发放了多少公积金贷款？"])

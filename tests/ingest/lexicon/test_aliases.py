@@ -199,3 +199,51 @@ def test_a_hospital_is_a_unit_and_a_stay_in_it_is_not():
     assert [m.name for m in mentions("市二院今年门急诊多少人次？")] == ["市二院"]
     assert not any(m.strict or match(m.name, "岚江市第二人民医院") for m in mentions("患者住院平均多少天？"))
     assert [m.name for m in mentions("二院院长是谁？")] == ["二院"]  # 院长 is no second name
+
+
+def _named(orgs: list[str], question: str) -> list[str]:
+    index = UnitIndex.of(orgs)
+    found = [index.named(m) for m in mentions(question)]
+    return list(dict.fromkeys(org for level, named in found if level >= Match.SHORT for org in named))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "国家税务总局临江市松涛区税务局今年组织了多少税收？",
+        "松涛区税务局今年组织了多少税收？",
+        "税务局今年组织了多少税收？",
+    ],
+)
+def test_a_local_office_of_a_national_body_is_named_as_a_local_bureau(question):
+    assert _named(["国家税务总局临江市松涛区税务局", "临江市审计局"], question) == ["国家税务总局临江市松涛区税务局"]
+
+
+@pytest.mark.parametrize("question", ["城东分局破了多少案子？", "城东公安分局破了多少案子？", "公安分局破了多少案子？"])
+def test_a_branch_is_named_by_its_place_or_its_parents_name(question):
+    assert _named(["临江市公安局城东分局", "临江市审计局"], question) == ["临江市公安局城东分局"]
+
+
+@pytest.mark.parametrize(
+    ("question", "org"),
+    [
+        ("市总工会今年建了多少个驿站？", "临江市总工会"),
+        ("总工会明年打算做什么？", "临江市总工会"),
+        ("县红会培训了多少名救护员？", "松涛县红十字会"),
+        ("红十字会今年募集了多少款物？", "松涛县红十字会"),
+        ("城投今年融资多少？", "临江城市建设投资集团有限公司"),
+        ("城投集团明年开工几个项目？", "临江城市建设投资集团有限公司"),
+        ("桃源村今年集体收入多少？", "松涛县柳湾镇桃源村村民委员会"),
+        ("桃源村村委会开了几次村民代表大会？", "松涛县柳湾镇桃源村村民委员会"),
+    ],
+)
+def test_peoples_organisations_companies_and_villages_are_units(question, org):
+    orgs = ["临江市总工会", "松涛县红十字会", "临江城市建设投资集团有限公司", "松涛县柳湾镇桃源村村民委员会"]
+    assert _named(orgs, question) == [org]
+
+
+def test_words_about_villages_and_companies_name_no_unit():
+    orgs = ["松涛县柳湾镇桃源村村民委员会", "临江城市建设投资集团有限公司"]
+    assert _named(orgs, "全县农村居民人均收入是多少？") == []
+    assert _named(orgs, "村民代表大会开了几次？") == []
+    assert not any(m.strict for m in mentions("引进了多少家公司？"))
