@@ -68,6 +68,9 @@ def test_comparison_names_two_groups():
         ("党建工作", None),
         ("为困难群众免费代理了多少案件？", "总结"),  # 困难 within 困难群众 is whom it was for, not a problem
         ("计划生育工作怎么样？", "总结"),
+        ("审计局为啥说整改特别难？卡在哪儿？", "问题"),  # as people say it
+        ("招商中心的签约额被什么拖累了？", "问题"),
+        ("项目建设难度有多大？", None),  # 难度 is no difficulty of the unit's
     ],
 )
 def test_kind_of_question(question, kind):
