@@ -141,3 +141,14 @@ def gives_increase_only(clause: str) -> bool:
     """ "新增开户单位1,128家": the clause gives a year's additions and nothing that says it is the whole."""
     table = word_table("asking.txt")
     return any(w in clause for w in table["increase"]) and not any(w in clause for w in table["stock_given"])
+
+
+def asks_total(question: str) -> bool:
+    """ "…二期总投资是多少": a project's whole cost, which the part invested so far does not give."""
+    return any(w in normalize_for_match(question) for w in word_table("asking.txt")["total"])
+
+
+def gives_progress_only(clause: str) -> bool:
+    """ "累计完成投资14.6亿元": the clause gives what was done so far and nothing that says it is the whole."""
+    table = word_table("asking.txt")
+    return any(re.search(w, clause) for w in table["progress"]) and not any(w in clause for w in table["total_given"])

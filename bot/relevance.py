@@ -14,7 +14,16 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from bot.measure import FIGURE, asks_stock, count_pattern, counted_after, gives_increase_only, quantity_nouns
+from bot.measure import (
+    FIGURE,
+    asks_stock,
+    asks_total,
+    count_pattern,
+    counted_after,
+    gives_increase_only,
+    gives_progress_only,
+    quantity_nouns,
+)
 from bot.query import QueryPlan
 from bot.retrieve import Hit, term_weights
 from ingest.index.reader import LoadedIndex
@@ -255,13 +264,14 @@ def quantity_owner(question: str, search_text: str, content: list[str]) -> list[
 def _rarest_retrieved(
     words: Iterable[str], hits: list[Hit], idf: Mapping[str, float]
 ) -> tuple[str, frozenset[str]] | None:
-    """The rarest of the words that some retrieved chunk has, with the words it may be said otherwise: one
-    no source has (a paraphrase, a segmentation accident) is the missing-words check's to weigh."""
+    """The rarest of the words that some retrieved chunk has (of equally rare ones the longer, which says more:
+    一体化 before 工程), with the words it may be said otherwise: one no source has (a paraphrase, a
+    segmentation accident) is the missing-words check's to weigh."""
     texts = [(set(h.record.terms), normalize_for_match(h.record.text).lower()) for h in hits]
     found = [(w, said_otherwise(w, idf)) for w in words]
     found = [(w, other) for w, other in found if any(_presence(w, ts, text, [], other) >= 0.5 for ts, text in texts)]
     top = max(idf.values(), default=1.0)
-    return max(found, key=lambda f: idf.get(f[0], top), default=None)
+    return max(found, key=lambda f: (idf.get(f[0], top), len(f[0])), default=None)
 
 
 @cache
@@ -293,7 +303,8 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
 
 def figure_given(plan: QueryPlan, content: list[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
     """Whether a retrieved clause gives the figure the question asks (`gives_count`), with what the question
-    says of it: the words beside it, the thing it belongs to, a stock or an addition, the thing counted."""
+    says of it: the words beside it, the thing it belongs to, a stock or an addition, a whole or the part done,
+    the thing counted."""
     return gives_count(
         plan.measure or None,
         beside_figure(plan.question, plan.search_text, content, hits),
@@ -302,6 +313,7 @@ def figure_given(plan: QueryPlan, content: list[str], hits: list[Hit], idf: Mapp
         owner=quantity_owner(plan.question, plan.search_text, content),
         stock=asks_stock(plan.question),
         counted=counted_after(plan.search_text),
+        total=asks_total(plan.question),
     )
 
 
@@ -313,12 +325,14 @@ def gives_count(
     owner: Iterable[str] = (),
     stock: bool = False,
     counted: str = "",
+    total: bool = False,
 ) -> bool:
     """Some retrieved clause gives a number in the asked measure (any figure, for no measure; a redacted one
     too: xx名 is what the report says) beside one of the question's content words, in it or in the clause
     before it: "基层技术骨干有多少名" is not answered by "组织基层技术骨干培训12期" (a count of trainings). The
     owner of an owned quantity (a project's 总投资) stands in the figure's sentence or its section's heading; a
-    stock asked for (现在一共有多少家) is not given by the year's additions alone."""
+    stock asked for (现在一共有多少家) is not given by the year's additions alone, nor a whole cost asked for
+    (总投资) by what was invested so far."""
     words = {w: said_otherwise(w, idf) for w in content if w}
     after = normalize_for_match(counted).lower()
     thing = next((w for w in words if after.startswith(w)), "")
@@ -334,7 +348,11 @@ def gives_count(
                 continue
             clauses = CLAUSE_END.split(sentence)
             for i, clause in enumerate(clauses):
-                if not number.search(clause) or (stock and gives_increase_only(clause)):
+                if (
+                    not number.search(clause)
+                    or (stock and gives_increase_only(clause))
+                    or (total and gives_progress_only(clause))
+                ):
                     continue
                 near = "，".join(clauses[max(i - 1, 0) : i + 1])  # 配合…改建工程，完成征地326亩
                 near_terms = set(terms(near)) if thing else set()  # 公共厕所 where the text says 公厕

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.measure import asked_measure, asks_stock, counted_after, quantity_nouns
+from bot.measure import asked_measure, asks_stock, asks_total, counted_after, gives_progress_only, quantity_nouns
 from bot.query import plan_query
 from bot.relevance import content_terms, gives_count, missing_share
 from bot.retrieve import retrieve
@@ -24,7 +24,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 （一）水利工程建设加快推进
 全年新修小型水库3座，新增蓄水能力120万立方米。完成病险水闸除险加固8座，整治河道46公里。
 高效节水灌溉面积新增2.1万亩，农田灌溉水有效利用系数提高到0.58。配合省道改建，新建防汛物资仓库1座，库容1,500吨。
-全年完成水利建设投资1.2亿元，其中河道整治工程投资4,800万元。
+全年完成水利建设投资1.2亿元，其中河道整治工程投资4,800万元。城乡供水一体化工程一期前期工作启动，累计完成投资3,600万元。
 
 （二）引才育才成效明显
 全年引进各类水利专业人才35人，组织基层技术骨干培训12期。选派技术人员为全县中小学教师开展节水教育讲座4场。
@@ -206,6 +206,16 @@ def test_the_sum_of_another_project_is_not_the_cost_of_the_one_asked(answerer):
     assert not answerer.ask("水利局城乡供水一体化工程的总投资是多少？").found
     answer = answerer.ask("水利局河道整治工程的投资是多少？")
     assert answer.found and "4,800万元" in answer.answer
+
+
+def test_a_whole_cost_is_not_what_was_invested_so_far(answerer):
+    """ "…一期总投资": the report gives only what was invested so far (累计完成投资), not the project's whole."""
+    assert asks_total("二期总投资是多少？") and not asks_total("今年完成了多少投资？")
+    assert gives_progress_only("累计完成投资14.6亿元") and gives_progress_only("全年完成水利建设投资1.2亿元")
+    assert not gives_progress_only("项目总投资5亿元，累计完成投资2亿元")
+    assert not answerer.ask("水利局城乡供水一体化工程一期总投资是多少？").found
+    answer = answerer.ask("水利局城乡供水一体化工程一期累计完成投资多少？")
+    assert answer.found and "3,600万元" in answer.answer
 
 
 def test_how_many_there_are_is_not_how_many_were_added(answerer):
