@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
-from bot.measure import asked_before
+from bot.measure import asked_before, redacted_only
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import asked_missing, content_terms, figure_given, missing_share, phase_missing, term_coverage
@@ -180,6 +180,8 @@ class Answerer:
         if not self._relevant(hits, plan, index, ignore):
             return Answer(question, False, self._not_found(index, hits), self._sources(hits), notes=notes)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)
+        if plan.amount and not used_llm and redacted_only(text.split("[", 1)[0]):
+            notes.append("报告原文中这个数字已隐去（以 x 代替），报告没有给出具体数值。")
         sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:

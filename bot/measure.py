@@ -88,6 +88,16 @@ FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])[xX]+(?![A-Za-z])|百分之")
 """A figure, redacted ones included (xx亿元, x%): what a question asking how much is answered with."""
 
 
+_REDACTED = re.compile(r"(?<![A-Za-z])[xX]+(?:\.[xX]+)?(?![A-Za-z])")
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def redacted_only(sentence: str) -> bool:
+    """ "资助困难学生xxx名": the sentence gives its figures redacted and none written out, so the answer is that
+    the report does not say how many."""
+    return bool(_REDACTED.search(sentence)) and not _DIGIT.search(sentence)
+
+
 def asks_amount(question: str) -> bool:
     """The question asks how much or how many: its answer holds a figure."""
     return bool(_AMOUNT.search(question))

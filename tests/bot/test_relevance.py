@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
-from bot.measure import asked_measure, asks_stock, asks_total, counted_after, gives_progress_only, quantity_nouns
+from bot.measure import (
+    asked_measure,
+    asks_stock,
+    asks_total,
+    counted_after,
+    gives_progress_only,
+    quantity_nouns,
+    redacted_only,
+)
 from bot.query import plan_query
 from bot.relevance import content_terms, gives_count, missing_share
 from bot.retrieve import retrieve
@@ -241,9 +249,14 @@ def test_the_thing_counted_after_a_classifier_stands_beside_the_figure(answerer)
 
 
 def test_a_figure_the_report_redacts_is_what_it_says(answerer):
-    """ "xx名" is how the report gives the count: the answer quotes it, as the shared dev set expects."""
+    """ "xx名" is how the report gives the count: the answer quotes it, as the shared dev set expects, and says
+    that the report hides the number; an answer with the number written out says nothing of the kind."""
     answer = answerer.ask("水利局今年聘用了多少名河道专职管护员？")
     assert answer.found and "管护员xx名" in answer.answer
+    assert any("已隐去" in n for n in answer.notes)
+    answer = answerer.ask("水利局今年新修了多少座小型水库？")
+    assert answer.found and not any("已隐去" in n for n in answer.notes)
+    assert redacted_only("资助困难学生xxx名，发放助学金xx.x万元") and not redacted_only("培训x期1,200人次")
 
 
 def test_what_the_amount_is_asked_of_must_be_in_a_source(answerer):
