@@ -188,7 +188,7 @@ def missing_share(content: Iterable[str], hits: list[Hit], idf: Mapping[str, flo
     chunk_terms, plain, sentences = _retrieved(hits)
     shortened = _shortened_pairs(list(weights), chunk_terms)
     missing = sum(
-        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf), by_words=True))
+        w * (1.0 - _presence(t, chunk_terms, plain, sentences, said_otherwise(t, idf, everyday=True), by_words=True))
         for t, w in weights.items()
         if t not in shortened
     )
@@ -337,7 +337,7 @@ def gives_count(
     after = normalize_for_match(counted).lower()
     thing = next((w for w in words if after.startswith(w)), "")
     if thing:  # "多少吨小麦": the thing counted, not any word of the question, stands beside the figure
-        words = {thing: words[thing]}
+        words = {thing: said_otherwise(thing, idf, everyday=True)}
     owned = _rarest_retrieved(owner, hits, idf)
     number = count_pattern(measure) if measure else FIGURE
     for hit in hits:

@@ -71,12 +71,17 @@ def synonyms(word: str) -> frozenset[str]:
     return frozenset(w for group in table.get(word, ()) for w in group if len(w) > 1 and w != word)
 
 
-def said_otherwise(term: str, vocabulary: Container[str]) -> frozenset[str]:
+def said_otherwise(term: str, vocabulary: Container[str], everyday: bool = False) -> frozenset[str]:
     """A thesaurus synonym stands in only for a word no indexed text uses (老师 where the reports say 教师): a
     word the shelf does use, but not where it was looked for, is missing there, not said otherwise (可|支配|收入
-    is not 控制). An exact equal of ours stands in always (GDP where one report says 地区生产总值)."""
+    is not 控制). An exact equal of ours stands in always (GDP where one report says 地区生产总值); so do our
+    everyday sayings (新建 → 建设) with `everyday`, where what counts is whether the sources speak of a thing at
+    all, not what stands beside a figure: one report's 新建 does not make another's 建设 something else."""
     same = _equals().get(term, frozenset())
-    return same if term in vocabulary else same | synonyms(term) | _sayings().get(term, frozenset())
+    sayings = _sayings().get(term, frozenset())
+    if term in vocabulary:
+        return same | sayings if everyday else same
+    return same | synonyms(term) | sayings
 
 
 @cache

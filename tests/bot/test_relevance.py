@@ -22,7 +22,7 @@ from bot.relevance import content_terms, gives_count, missing_share
 from bot.retrieve import retrieve
 from bot.services import Services
 from bot.settings import Settings
-from ingest.lexicon.synonyms import SYNONYM_SHARE
+from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 from ingest.pipeline import run_ingest
 
 REPORT = """示例县水利局2024年工作总结和2025年工作计划
@@ -39,7 +39,7 @@ REPORT = """示例县水利局2024年工作总结和2025年工作计划
 清理合并涉水报表9张，为乡镇水利站减负。
 
 （三）河湖管理持续加强
-全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。全年聘用河道专职管护员xx名。局机关被评为全省水利系统先进集体。
+全面落实河长制，县乡村三级河长巡河1.2万人次，清理河道垃圾3600吨。沿河村庄完成户厕改造420户，巡护驿站配建厕所2座。全年聘用河道专职管护员xx名。局机关被评为全省水利系统先进集体。
 
 二、存在的问题
 一是水利投入渠道单一，社会资本参与不足。二是基层水利站人员老化，专业技术力量薄弱。
@@ -147,6 +147,16 @@ def test_a_word_no_report_uses_counts_as_its_synonym_that_one_does(answerer, ser
     assert missing_share(["老师"], hits, index.bm25.idf) == pytest.approx(1 - SYNONYM_SHARE)
     answer = answerer.ask("水利局给老师办了几场节水讲座？")
     assert answer.found and "讲座4场" in answer.answer
+
+
+def test_an_everyday_word_counted_is_said_as_the_report_says_it_though_another_sentence_uses_it(answerer):
+    """ "改造了多少户厕所": the report counts 户厕 (户厕改造420户); that it says 厕所 of something else (配建厕所2座)
+    does not make 户厕 another thing."""
+    index = answerer.reader.current()
+    assert "厕所" in index.bm25.idf and "户厕" in said_otherwise("厕所", index.bm25.idf, everyday=True)
+    assert "户厕" not in said_otherwise("厕所", index.bm25.idf)  # beside other figures, a word is as written
+    answer = answerer.ask("水利局沿河村庄改造了多少户厕所？")
+    assert answer.found and "420户" in answer.answer
 
 
 def test_two_words_the_report_says_in_one_short_form_are_there(answerer, services):

@@ -37,3 +37,4 @@ def test_everyday_words_stand_in_as_the_reports_say_them():
     assert {"群众", "居民"} <= said_otherwise("老百姓", set())
     assert "消费" in said_otherwise("花钱", set())
     assert "消费" not in said_otherwise("花钱", {"花钱"})
+    assert "消费" in said_otherwise("花钱", {"花钱"}, everyday=True)  # whether the sources speak of it at all
