@@ -40,8 +40,8 @@ PART_SPAN_CHARS = 4
 
 _CJK_ONE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"[\d.%]+")
-_HOW_MANY = re.compile(r"几[\u4e00-\u9fff]")
-"""几块, 几条: how many of something, in a measure no list need hold."""
+_HOW_MANY = re.compile(r"几[\u4e00-\u9fff]|[一二两三四五六七八九十]+[个块座家项条处所名位件台辆]")
+"""几块, 几条, 四块: how many of something, or as many as the question says, in whatever measure."""
 _SENTENCE_END = re.compile(rf"[{SENTENCE_END}\n]")
 
 

@@ -81,6 +81,7 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
     assert _content(answerer, "水利局全县今年新修了几座水库？") == ["新修", "水库"]  # a scope every count shares
     assert _content(answerer, "水利局今年开展了多少项新技术推广？") == ["技术推广"]  # jieba's 多少|项新: no 项新
     assert _content(answerer, "水利局今年整治了几段河道？") == ["整治", "河道"]  # 几段: how many, in any measure
+    assert "三座" not in _content(answerer, "水利局新修的三座水库能蓄多少水？")  # as many as the question says
     assert {"厉害", "哪家"}.isdisjoint(
         _content(answerer, "水利局说投入下降得厉害，主要卡在哪家单位？")
     )  # degree, which one
