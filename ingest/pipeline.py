@@ -27,7 +27,7 @@ from ingest.tokens import load_encoding
 __all__ = ["SUPPORTED", "FileOutcome", "IngestBusy", "IngestFailed", "IngestResult", "run_ingest"]
 
 
-STATUSES = ("new", "changed", "unchanged", "duplicate", "removed", "failed")
+STATUSES = ("new", "moved", "changed", "unchanged", "duplicate", "removed", "failed")
 
 
 @dataclass
@@ -139,6 +139,8 @@ def _ingest(
     files = list(dict.fromkeys(iter_files(paths)))
     named_keys = {_key(p) for p in files}
     seen = {e.sha256: k for k, e in old_files.items() if k not in named_keys and Path(k).is_file()}
+    gone = {e.sha256: k for k, e in old_files.items() if k not in named_keys and not Path(k).exists()}
+    moved: list[str] = []
     if rebuild:  # re-read everything indexed, not only the paths named, so no old chunk or vector is carried over
         files += [Path(k) for k in old_files if k not in named_keys and Path(k).is_file()]
     bar = tqdm(files, desc="reading", unit="file", disable=not show_progress, leave=False)
@@ -163,8 +165,11 @@ def _ingest(
                 raise FileRejected(path, "no report text found after cleaning")
             entry = FileEntry(sha, path.stat().st_size, [r.title for r in reports], sum(len(r.chunks) for r in reports))
             parsed[key] = (entry, reports)
-            status = "changed" if old else "new"
-            result.outcomes.append(FileOutcome(key, status, len(reports), entry.chunks, notes=list(doc.notes)))
+            status, notes = "changed" if old else "new", list(doc.notes)
+            if not old and (was := gone.pop(sha, None)):  # a folder renamed: the report at its old path is gone
+                status, notes = "moved", [f"moved from {was}", *notes]
+                moved.append(was)
+            result.outcomes.append(FileOutcome(key, status, len(reports), entry.chunks, notes=notes))
         except FileRejected as exc:
             result.outcomes.append(FileOutcome(key, "failed", error=exc.reason))
         except (OSError, ValueError, RuntimeError, MemoryError) as exc:
@@ -173,7 +178,7 @@ def _ingest(
     removed = [k for k in old_files if (prune or model_changed) and not Path(k).exists()]
     for key in removed:
         result.outcomes.append(FileOutcome(key, "removed", len(old_files[key].reports), old_files[key].chunks))
-    removed += [k for k in dropped if k in old_files and k not in removed]
+    removed += [k for k in (*dropped, *moved) if k in old_files and k not in removed]
 
     if not parsed and not removed and current is not None:
         result.manifest = current

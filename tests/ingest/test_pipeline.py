@@ -122,19 +122,25 @@ def test_a_report_copied_into_two_folders_is_indexed_once(indexer, write):
     assert [o.status for o in changed.outcomes] == ["changed", "new"]
 
 
-def test_a_twin_indexed_earlier_is_dropped_on_the_next_ingest(indexer, write):
+def test_a_report_moved_to_another_folder_is_indexed_at_its_new_path_only(indexer, write):
+    """A renamed folder: the same content at a new path, its old path gone. Without this the report was
+    indexed twice (the old path kept until --prune) and cited at a path that no longer exists."""
     idx = indexer()
-    first = write("a/环保局.txt", RANKED)
-    idx.run(first)
+    first, other = write("a/环保局.txt", RANKED), write("文旅局.txt", UNNUMBERED)
+    idx.run(first, other)
+    total = idx.manifest.chunks
     copy = write("b/环保局.txt", RANKED)
     first.unlink()
-    moved = idx.run(copy)  # the indexed twin's file is gone: the copy is not a duplicate of nothing
-    assert [o.status for o in moved.outcomes] == ["new"]
-    first.write_text(RANKED, encoding="utf-8")
+    moved = idx.run(copy)
+    assert [(o.status, o.notes) for o in moved.outcomes] == [("moved", [f"moved from {first}"])]
+    assert moved.counts["moved"] == 1 and moved.embedded == 0
+    assert sorted(idx.manifest.files) == sorted([str(copy), str(other)]) and idx.manifest.chunks == total
+    assert {m["file"] for _, m in idx.chunk_records().values()} == {str(copy), str(other)}
+
+    first.write_text(RANKED, encoding="utf-8")  # back at the old path too: a copy, indexed once
     both = idx.run(first, copy)
-    assert [o.status for o in both.outcomes] == ["unchanged", "duplicate"]
-    assert sorted(idx.manifest.files) == [str(first)]
-    assert {m["file"] for _, m in idx.chunk_records().values()} == {str(first)}
+    assert [o.status for o in both.outcomes] == ["new", "duplicate"]
+    assert sorted(idx.manifest.files) == sorted([str(first), str(other)])
 
 
 def test_rebuild_with_a_warm_cache_embeds_nothing(indexer, write, tmp_path):
