@@ -68,8 +68,11 @@ class Reindexer:
 def summary_text(result: IngestResult) -> str:
     counts = result.counts
     manifest = result.manifest
+    also = "".join(
+        f"、{label} {counts[key]}" for key, label in (("moved", "移动"), ("duplicate", "重复")) if counts[key]
+    )
     lines = [
-        f"索引已更新：新增 {counts['new']}、更新 {counts['changed']}、未变 {counts['unchanged']}、"
+        f"索引已更新：新增 {counts['new']}、更新 {counts['changed']}、未变 {counts['unchanged']}{also}、"
         f"移除 {counts['removed']}、失败 {counts['failed']} 个文件。",
         f"现有 {len(manifest.reports) if manifest else 0} 篇报告、{manifest.chunks if manifest else 0} 个片段。",
     ]
