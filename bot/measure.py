@@ -93,7 +93,7 @@ _DIGIT = re.compile(r"[0-9０-９]")
 
 
 def redacted_only(sentence: str) -> bool:
-    """ "资助困难学生xxx名": the sentence gives its figures redacted and none written out, so the answer is that
+    """ "聘用管护员xx名": the sentence gives its figures redacted and none written out, so the answer is that
     the report does not say how many."""
     return bool(_REDACTED.search(sentence)) and not _DIGIT.search(sentence)
 
@@ -159,6 +159,6 @@ def asks_total(question: str) -> bool:
 
 
 def gives_progress_only(clause: str) -> bool:
-    """ "累计完成投资14.6亿元": the clause gives what was done so far and nothing that says it is the whole."""
+    """ "累计完成投资2亿元": the clause gives what was done so far and nothing that says it is the whole."""
     table = word_table("asking.txt")
     return any(re.search(w, clause) for w in table["progress"]) and not any(w in clause for w in table["total_given"])
