@@ -15,7 +15,10 @@ set) and `bench/corpus4` (8 reports, 90 questions), each measured once whole fir
 session 6 added `bench/corpus5` (11 reports in 9 files, one a compilation and one a .docx; 96 questions), measured
 the same way (`results/quality-corpus5-first.json`); session 7 added `bench/corpus6` (12 reports in 10 files,
 one a text PDF, two .docx, one a compilation; 110 questions), measured the same way
-(`results/quality-corpus6-first.json`).
+(`results/quality-corpus6-first.json`); session 9 added `bench/questions-fresh2.jsonl` (40 colloquial questions over
+the compilation) and `bench/corpus7` (10 reports in 8 files, one a PDF with a running header, one a .docx with a
+real table; 120 questions), measured the same way (`results/quality-fresh2-first.json`,
+`results/quality-corpus7-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
