@@ -28,6 +28,7 @@ OFFTOPIC = BENCH / "offtopic.jsonl"
 MORE = BENCH / "questions-more.jsonl"  # ours, written after the dev set; see bench/README.md
 FRESH = BENCH / "questions-fresh.jsonl"  # ours, written in session 5 by someone who saw no other question set
 FRESH2 = BENCH / "questions-fresh2.jsonl"  # ours, session 9, by someone who saw no other question set
+FRESH3 = BENCH / "questions-fresh3.jsonl"  # ours, session 9, colloquial, by someone who saw no other question set
 EMBED_CACHE = CACHE / "embed-cache.sqlite"
 
 # 99 synthetic county names (two characters + 县), one per copy of the compilation beyond the original.

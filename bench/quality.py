@@ -18,7 +18,8 @@ one a text PDF, two .docx, one a compilation; 110 questions), measured the same 
 (`results/quality-corpus6-first.json`); session 9 added `bench/questions-fresh2.jsonl` (40 colloquial questions over
 the compilation) and `bench/corpus7` (10 reports in 8 files, one a PDF with a running header, one a .docx with a
 real table; 120 questions), measured the same way (`results/quality-fresh2-first.json`,
-`results/quality-corpus7-first.json`).
+`results/quality-corpus7-first.json`), then `bench/questions-fresh3.jsonl` (40 more, colloquial,
+`results/quality-fresh3-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -49,6 +50,7 @@ from bench.common import (
     EMBED_CACHE,
     FRESH,
     FRESH2,
+    FRESH3,
     MORE,
     OFFTOPIC,
     bench_settings,
@@ -118,6 +120,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("fresh·held", "shared", FRESH, "held"),
         ("fresh2·tune", "shared", FRESH2, "tune"),
         ("fresh2·held", "shared", FRESH2, "held"),
+        ("fresh3·tune", "shared", FRESH3, "tune"),
+        ("fresh3·held", "shared", FRESH3, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
