@@ -84,8 +84,12 @@ def _quantities() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
 
 _HOW_MUCH = "多少|多大|多高|多长|多远"
 _AMOUNT = re.compile(rf"{_HOW_MUCH}|几|比例|比重|占比")
-FIGURE = re.compile(r"[0-9]|(?<![A-Za-z])[xX]+(?![A-Za-z])|百分之")
-"""A figure, redacted ones included (xx亿元, x%): what a question asking how much is answered with."""
+FIGURE = re.compile(
+    r"[0-9]|(?<![A-Za-z])[xX]+(?![A-Za-z])|百分之"
+    r"|第[零〇一二两三四五六七八九十百千]+|[零〇一二两三四五六七八九十百千]+(?=[届次期批轮个家项座宗块名位条处件户台辆所场])"
+)
+"""A figure, redacted ones included (xx亿元, x%), or in words (第三届, 四宗): what a question asking how much is
+answered with."""
 
 
 _REDACTED = re.compile(r"(?<![A-Za-z])[xX]+(?:\.[xX]+)?(?![A-Za-z])")

@@ -9,6 +9,7 @@ import pytest
 
 from bot.answer import Answerer
 from bot.measure import (
+    FIGURE,
     asked_measure,
     asks_stock,
     asks_total,
@@ -268,6 +269,12 @@ def test_a_figure_the_report_redacts_is_what_it_says(answerer):
     answer = answerer.ask("水利局今年新修了多少座小型水库？")
     assert answer.found and not any("已隐去" in n for n in answer.notes)
     assert redacted_only("资助困难学生xxx名，发放助学金xx.x万元") and not redacted_only("培训x期1,200人次")
+
+
+def test_a_figure_may_be_written_in_words():
+    """ "第三届", "四宗土地": a count or an ordinal in words answers how many as 3 or 4 would; 一是 counts nothing."""
+    assert FIGURE.search("举办第三届美食大赛") and FIGURE.search("共招拍挂了四宗土地")
+    assert not FIGURE.search("一是加强领导，二是强化考核")
 
 
 def test_what_the_amount_is_asked_of_must_be_in_a_source(answerer):
