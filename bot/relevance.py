@@ -301,10 +301,18 @@ def _shortened_pairs(content: list[str], chunk_terms: set[str]) -> set[str]:
     return out
 
 
+@cache
+def _planned() -> re.Pattern[str]:
+    return re.compile("|".join(word_table("asking.txt")["planned"]))
+
+
 def figure_given(plan: QueryPlan, content: list[str], hits: list[Hit], idf: Mapping[str, float]) -> bool:
     """Whether a retrieved clause gives the figure the question asks (`gives_count`), with what the question
     says of it: the words beside it, the thing it belongs to, a stock or an addition, a whole or the part done,
-    the thing counted."""
+    the thing counted. A question about the plan is answered from a plan, or a chunk that says what is planned
+    (年初计划…, 力争…), when any retrieved one is."""
+    if plan.kind == "计划":  # "明年…能拿到多少钱": this year's figure is not next year's
+        hits = [h for h in hits if h.record.kind == "计划" or _planned().search(h.record.text)] or hits
     return gives_count(
         plan.measure or None,
         beside_figure(plan.question, plan.search_text, content, hits),

@@ -271,6 +271,13 @@ def test_a_figure_the_report_redacts_is_what_it_says(answerer):
     assert redacted_only("资助困难学生xxx名，发放助学金xx.x万元") and not redacted_only("培训x期1,200人次")
 
 
+def test_next_years_figure_is_not_this_years(answerer):
+    """ "明年…投资是多少": the plan gives no investment; this year's 完成水利建设投资1.2亿元 is not it."""
+    assert not answerer.ask("水利局明年的水利建设投资是多少？").found
+    answer = answerer.ask("水利局明年计划新建几座小型水库？")
+    assert answer.found and "2座" in answer.answer
+
+
 def test_a_figure_may_be_written_in_words():
     """ "第三届", "四宗土地": a count or an ordinal in words answers how many as 3 or 4 would; 一是 counts nothing."""
     assert FIGURE.search("举办第三届美食大赛") and FIGURE.search("共招拍挂了四宗土地")
