@@ -139,7 +139,7 @@ def test_cli_exit_code_and_one_line_per_failed_file(indexed, write, tmp_path, em
     for path, reason in bad.values():
         (line,) = [line for line in failed_lines if line.startswith(f"reportbot: failed: {path}: ")]
         assert reason in line
-    assert "new 1 · changed 0 · unchanged 0 · duplicate 0 · removed 0 · failed 9" in out.stdout
+    assert "new 1 · moved 0 · changed 0 · unchanged 0 · duplicate 0 · removed 0 · failed 9" in out.stdout
     assert out.stderr.count("\n") == len(bad)  # nothing else on stderr: no warnings, no traceback
 
     data = json.loads(run_cli(tmp_path, env, "status", "--json").stdout)
