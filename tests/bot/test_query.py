@@ -70,6 +70,7 @@ def test_comparison_names_two_groups():
         ("计划生育工作怎么样？", "总结"),
         ("审计局为啥说整改特别难？卡在哪儿？", "问题"),  # as people say it
         ("招商中心的签约额被什么拖累了？", "问题"),
+        ("财政局为啥说今年收支难平？", "问题"),  # why: the cause a report gives of a shortfall, beside 今年
         ("项目建设难度有多大？", None),  # 难度 is no difficulty of the unit's
     ],
 )
