@@ -162,7 +162,11 @@ def asks_total(question: str) -> bool:
     return any(w in normalize_for_match(question) for w in word_table("asking.txt")["total"])
 
 
+@cache
+def _progress() -> re.Pattern[str]:
+    return re.compile("|".join(word_table("asking.txt")["progress"]))
+
+
 def gives_progress_only(clause: str) -> bool:
     """ "累计完成投资2亿元": the clause gives what was done so far and nothing that says it is the whole."""
-    table = word_table("asking.txt")
-    return any(re.search(w, clause) for w in table["progress"]) and not any(w in clause for w in table["total_given"])
+    return bool(_progress().search(clause)) and not any(w in clause for w in word_table("asking.txt")["total_given"])

@@ -199,11 +199,12 @@ def _branch_names(name: str) -> list[str]:
     before the ending, and the parent's name with it (城东分局, 城东公安分局, 公安分局)."""
     out: list[str] = []
     for ending in unit_words().branches:
-        stem = name.removesuffix(ending)
-        if stem == name or not (parent := name_kind(stem[: stem.rfind(ending[-1])] + ending[-1])):
+        if not name.endswith(ending):
             continue
-        place = stem[stem.rfind(ending[-1]) + 1 :]
-        if len(place) >= 2 and len(parent[0]) >= 2:
+        stem = name[: -len(ending)]
+        cut = stem.rfind(ending[-1]) + 1  # after the parent's own ending: 公安局|城东
+        parent, place = name_kind(stem[:cut]) if cut else None, stem[cut:]
+        if parent and len(place) >= 2 and len(parent[0]) >= 2:
             out += [place + ending, place + parent[0] + ending, parent[0] + ending]
     return out
 
