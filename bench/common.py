@@ -29,6 +29,7 @@ MORE = BENCH / "questions-more.jsonl"  # ours, written after the dev set; see be
 FRESH = BENCH / "questions-fresh.jsonl"  # ours, written in session 5 by someone who saw no other question set
 FRESH2 = BENCH / "questions-fresh2.jsonl"  # ours, session 9, by someone who saw no other question set
 FRESH3 = BENCH / "questions-fresh3.jsonl"  # ours, session 9, colloquial, by someone who saw no other question set
+FRESH4 = BENCH / "questions-fresh4.jsonl"  # ours, session 10, plain/spoken/paraphrased, by two who saw no other set
 EMBED_CACHE = CACHE / "embed-cache.sqlite"
 
 # 99 synthetic county names (two characters + 县), one per copy of the compilation beyond the original.

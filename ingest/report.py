@@ -39,6 +39,12 @@ def classifier(facts: TitleFacts) -> Callable[[tuple[str, ...]], tuple[str, int 
     words = part_words()
 
     def classify(path: tuple[str, ...]) -> tuple[str, int | None]:
+        for heading in reversed(path[1:]):
+            named = _part_named(heading)
+            if named == "problem":
+                return "问题", facts.year
+            if named == "plan":
+                return "计划", facts.plan_year
         top = path[0] if path else ""
         if words.heading_problem.search(top):
             return "问题", facts.year
@@ -47,6 +53,25 @@ def classifier(facts: TitleFacts) -> Callable[[tuple[str, ...]], tuple[str, int 
         return "总结", facts.year
 
     return classify
+
+
+_PART_FILLER = re.compile(
+    r"^(?:[（(][\d一二三四五六七八九十]+[)）]|[\d一二三四五六七八九十]+(?:[.．]\d+)*[.．、])\s*"
+    r"|\d{4}年度?|xxxx年度?|存在的?|工作|主要|重点|方面|几点|一些|及|和|与|以及|的|\s"
+)
+
+
+def _part_named(heading: str) -> str | None:
+    """The one part a lower heading names and says nothing else of ("（三）存在的主要问题", "3.2024年工作打算"): it
+    heads that part though the top heading above it is the summary's. "（二）解决群众困难问题" is work done."""
+    words = part_words()
+    named = [name for name, rx in words.headings if rx.search(heading)]
+    if len(named) != 1 or named[0] == "summary":
+        return None
+    rest = heading
+    for _, rx in words.headings:
+        rest = rx.sub("", rest)
+    return named[0] if not _PART_FILLER.sub("", rest) else None
 
 
 def parse_text(

@@ -72,6 +72,9 @@ def test_comparison_names_two_groups():
         ("招商中心的签约额被什么拖累了？", "问题"),
         ("财政局为啥说今年收支难平？", "问题"),  # why: the cause a report gives of a shortfall, beside 今年
         ("项目建设难度有多大？", None),  # 难度 is no difficulty of the unit's
+        ("招商中心说驻外招商没啥效果，是怎么回事？", "问题"),  # a result said to be missing
+        ("驻外招商的成效不明显在哪？", "问题"),
+        ("驻外招商取得了哪些成效？", "总结"),
     ],
 )
 def test_kind_of_question(question, kind):

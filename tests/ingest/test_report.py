@@ -37,6 +37,19 @@ def test_section_kind_and_year_follow_the_top_heading():
     assert classify(()) == ("总结", 2023)
 
 
+def test_a_lower_heading_that_names_only_a_part_heads_that_part():
+    """A problems section filed under the summary ("一、…总结 › （三）存在的主要问题") is the problems part; a heading
+    that merely has a part word in it is work done."""
+    classify = classifier(title_facts("招商中心2023年工作总结和2024年工作安排"))
+    assert classify(("一、2023年工作总结", "（三）存在的主要问题")) == ("问题", 2023)
+    assert classify(("一、2023年工作总结", "（三）存在的主要问题", "1.招大引强不足")) == ("问题", 2023)
+    assert classify(("一、工作开展情况", "(四)存在问题及建议")) == ("问题", 2023)
+    assert classify(("一、2023年工作总结和2024年工作安排", "（四）2024年工作打算")) == ("计划", 2024)
+    assert classify(("一、2023年工作总结", "（二）解决群众困难问题")) == ("总结", 2023)
+    assert classify(("一、2023年工作总结", "（一）主要指标完成情况")) == ("总结", 2023)
+    assert classify(("三、2024年工作安排", "二是加强计划管理")) == ("计划", 2024)
+
+
 def test_written_reports_carry_kind_and_year():
     (ranked,) = parse(RANKED, max_tokens=48)
     by_top = {}
