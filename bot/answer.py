@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
-from bot.measure import asked_before, redacted_only
+from bot.measure import asked_before, asks_list, redacted_only
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import asked_missing, content_terms, figure_given, missing_share, phase_missing, term_coverage
@@ -214,7 +214,7 @@ class Answerer:
             return False  # "…产业园二期什么时候开工": the sources speak of its 一期 only
         if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
             return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
-        if plan.amount and not figure_given(plan, content, hits, index.bm25.idf):
+        if plan.amount and not asks_list(plan.question) and not figure_given(plan, content, hits, index.bm25.idf):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure
         best = max(h.dense for h in hits)
         coverage = term_coverage(plan.search_terms, hits, index, ignore)

@@ -157,6 +157,11 @@ def gives_increase_only(clause: str) -> bool:
     return any(w in clause for w in table["increase"]) and not any(w in clause for w in table["stock_given"])
 
 
+def asks_list(question: str) -> bool:
+    """ "有几项…进了前三，都是哪些": the count is asked with the things counted, and naming them answers it."""
+    return any(w in normalize_for_match(question) for w in word_table("asking.txt")["listing"])
+
+
 def asks_total(question: str) -> bool:
     """ "…二期总投资是多少": a project's whole cost, which the part invested so far does not give."""
     return any(w in normalize_for_match(question) for w in word_table("asking.txt")["total"])

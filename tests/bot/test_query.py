@@ -33,7 +33,12 @@ def test_named_bureau_restricts_to_its_report():
 
 
 @pytest.mark.parametrize(
-    ("question", "org"), [("民委下一步怎么落实交流计划？", "民族事务委员会"), ("开发区的招商情况", "经济开发区")]
+    ("question", "org"),
+    [
+        ("民委下一步怎么落实交流计划？", "民族事务委员会"),
+        ("民宗委下一步怎么落实交流计划？", "民族事务委员会"),  # where religion is the same office's (data)
+        ("开发区的招商情况", "经济开发区"),
+    ],
 )
 def test_aliases_find_the_bureau(question, org):
     assert plan_query(question, REPORTS).groups == [[f"id-{org}"]]

@@ -87,6 +87,9 @@ def test_content_leaves_out_the_unit_the_part_and_the_framing(answerer):
         _content(answerer, "水利局说投入下降得厉害，主要卡在哪家单位？")
     )  # degree, which one
     assert "比涨" not in _content(answerer, "水利局蓄水能力跟上一年比涨了多少？")  # 比|涨: compared, the verb is 涨
+    spoken = _content(answerer, "县里水利局那边的水库到底啥时候能建好？现在咋样了？")  # asking and pointing words
+    assert spoken == ["水库"]
+    assert _content(answerer, "水利局跟着办了哪些培训？") == []  # 跟着: an adverb of the verb; 培训: the kind asked
 
 
 def test_missing_share_counts_words_no_retrieved_chunk_has(answerer, services):
@@ -128,6 +131,12 @@ def test_it_is_the_missing_words_that_refuse(answerer, services):
 def test_questions_the_report_answers_are_answered(answerer, question, said):
     answer = answerer.ask(question)
     assert answer.found and said in answer.answer
+
+
+def test_a_count_asked_with_the_things_counted_is_answered_by_naming_them(answerer):
+    """ "有几项…都是哪些": the report names them (一是…二是…) without saying how many."""
+    answer = answerer.ask("水利局存在几项问题，都是哪些？")
+    assert answer.found and "水利投入渠道单一" in answer.answer
 
 
 def test_a_count_in_a_measure_needs_a_number_in_it_beside_the_thing(answerer):
