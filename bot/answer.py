@@ -212,7 +212,9 @@ class Answerer:
             return False  # "商务局有多少名员工": the unit's report is near, but no source speaks of what is asked
         if phase_missing(plan.search_text, content, hits, index.bm25.idf):
             return False  # "…产业园二期什么时候开工": the sources speak of its 一期 only
-        if plan.amount and asked_missing(asked_before(plan.search_text), content, hits, index.bm25.idf):
+        if plan.amount and any(
+            asked_missing(before, content, hits, index.bm25.idf) for before in asked_before(plan.search_text)
+        ):
             return False  # "…公众号的阅读量有多少": what the amount is asked of is in no source
         if plan.amount and not asks_list(plan.question) and not figure_given(plan, content, hits, index.bm25.idf):
             return False  # "…一共有多少名执法人员": the words are there, but no count of them in that measure

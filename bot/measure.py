@@ -107,14 +107,20 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT.search(question))
 
 
-_ASKED_BEFORE = re.compile(rf"(?:的|是|有|为|达到|达|能|可以|大概|大约|一共|总共)*(?:百分之)?(?:{_HOW_MUCH})[？?。]?$")
+_ASKED_BEFORE = re.compile(
+    rf"(?:的|是|有|为|达到|达|能|可以|大概|大约|一共|总共|(?:搞|弄|干|做|实现)了?)*(?:百分之)?(?:{_HOW_MUCH})[？?。]?$"
+)
 
 
-def asked_before(text: str) -> str:
-    """What "X是多少" asks the amount of, when the question ends so: the text before its asking words (X)."""
-    clause = _CLAUSE.split(text.rstrip("？?。 "))[-1] if text.strip() else ""
-    found = _ASKED_BEFORE.search(clause)
-    return clause[: found.start()] if found else ""
+def asked_before(text: str) -> list[str]:
+    """What each "X是多少" of the question asks the amount of ("…零售总额是多少？同比增长多少？" asks two): the
+    text before the asking words of every clause that ends in them, spoken verbs aside (搞了多少)."""
+    out: list[str] = []
+    for clause in _CLAUSE.split(text.strip()):
+        found = _ASKED_BEFORE.search(clause.rstrip("？?。 "))
+        if found and found.start() > 0:
+            out.append(clause[: found.start()])
+    return out
 
 
 @cache

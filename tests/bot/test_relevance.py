@@ -298,3 +298,7 @@ def test_what_the_amount_is_asked_of_must_be_in_a_source(answerer):
     assert not answerer.ask("水利局今年新修的小型水库的淤积量是多少？").found
     answer = answerer.ask("水利局今年清理的河道垃圾是多少？")
     assert answer.found and "3600吨" in answer.answer
+    # every clause that asks an amount asks it of something: the second's being there does not answer the first
+    assert not answerer.ask("水利局今年的水费收入是多少？蓄水能力新增多少？").found
+    answer = answerer.ask("水利局的农田灌溉水有效利用系数测出来是多少？")  # 测|出来: how it was found, not what
+    assert answer.found and "0.58" in answer.answer
