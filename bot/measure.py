@@ -165,12 +165,17 @@ def gives_increase_only(clause: str) -> bool:
 
 def asks_list(question: str) -> bool:
     """ "有几项…进了前三，都是哪些": the count is asked with the things counted, and naming them answers it."""
-    return any(w in normalize_for_match(question) for w in word_table("asking.txt")["listing"])
+    return _says_one_of(question, "listing")
 
 
 def asks_total(question: str) -> bool:
     """ "…二期总投资是多少": a project's whole cost, which the part invested so far does not give."""
-    return any(w in normalize_for_match(question) for w in word_table("asking.txt")["total"])
+    return _says_one_of(question, "total")
+
+
+def _says_one_of(question: str, words: str) -> bool:
+    text = normalize_for_match(question)
+    return any(w in text for w in word_table("asking.txt")[words])
 
 
 @cache

@@ -34,7 +34,8 @@ def title_facts(title: str) -> TitleFacts:
 
 
 def classifier(facts: TitleFacts) -> Callable[[tuple[str, ...]], tuple[str, int | None]]:
-    """Kind and year of a section from its top heading: the plan part, the problems part, or the summary."""
+    """Kind and year of a section: the plan part, the problems part, or the summary, as the lowest heading that
+    names only a part says, or else its top heading."""
 
     words = part_words()
 
