@@ -16,22 +16,38 @@ def split_span(text: str, start: int, end: int, max_tokens: int, count: Callable
         return [(start, end)]
     spans: list[tuple[int, int]] = []
     cur_start, cur_tokens = start, 0
+    last: tuple[int, int, int] | None = None
     for match in SENTENCE.finditer(text, start, end):
         if match.start() == match.end():
             continue
         s, e = match.span()
         n = count(text[s:e])
         if cur_tokens and cur_tokens + n > max_tokens:
-            spans.append((cur_start, s))
-            cur_start, cur_tokens = s, 0
+            if last and last[0] > cur_start and last[2] + n <= max_tokens and _opens_paragraph(text, *last[:2]):
+                spans.append((cur_start, last[0]))  # a paragraph's title goes with its paragraph
+                cur_start, cur_tokens = last[0], last[2]
+            else:
+                spans.append((cur_start, s))
+                cur_start, cur_tokens = s, 0
         if n > max_tokens:
             spans.extend(_cut_sentence(text, s, e, max_tokens, count))
             cur_start, cur_tokens = e, 0
             continue
         cur_tokens += n
+        if text[s:e].strip():
+            last = (s, e, n)
     if cur_start < end and text[cur_start:end].strip():
         spans.append((cur_start, end))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+TITLE_CHARS = 30
+"""A paragraph's first sentence this short ("优化服务，提升办事效率。", on a line of its own or run in) titles
+what follows it."""
+
+
+def _opens_paragraph(text: str, s: int, e: int) -> bool:
+    return 0 < len(text[s:e].strip()) <= TITLE_CHARS and (s == 0 or text[s - 1] == "\n")
 
 
 def _cut_sentence(text: str, s: int, e: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:

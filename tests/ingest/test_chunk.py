@@ -72,6 +72,18 @@ def test_sentences_are_packed_not_cut():
         assert text[s:e].count("。") >= 2  # several sentences per chunk, not one each
 
 
+def test_a_paragraphs_short_title_starts_the_chunk_of_its_paragraph():
+    first = "每月召开一次水利工程调度会，逐项核对进度，确保汛前完成全部除险加固任务。" * 3
+    title = "优化服务，提升办事效率。"
+    body = "全面推行取水许可电子证照，审批时限由二十个工作日压缩到五个工作日。" * 3
+    text = f"{first}\n{title}{body}"
+    budget = count_tokens(f"{first}\n{title}") + 2  # the title fits after the first paragraph, its body does not
+    spans = split_span(text, 0, len(text), budget, count_tokens)
+    assert text[spans[0][0] : spans[0][1]].strip() == first
+    assert text[spans[1][0] : spans[1][1]].startswith(title + body[:10])
+    assert all(count_tokens(text[s:e]) <= budget for s, e in spans)
+
+
 @pytest.mark.parametrize("max_tokens", [8, 16, 512])
 def test_written_report_loses_no_sentence(max_tokens):
     (report,) = parse(RANKED, max_tokens=max_tokens)
