@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and BM25 ranks fused by reciprocal rank, then weighed with what the text
 and the question's framing say.
 
-The fused rank score is the base. Five small terms are added to it, their weights fitted on the tune
+The fused rank score is the base. Six small terms are added to it, their weights fitted on the tune
 halves of the question sets (bench/README.md), in the same units:
 
 - the chunk's best sentence: the share of the question's term weight that one of its sentences holds
@@ -13,7 +13,10 @@ halves of the question sets (bench/README.md), in the same units:
   is, which the summary says: half the part's weight for summary chunks (a plan's "力争达到2.45%" is not it);
 - a report superseded by a later one of the same unit, when the question names no year: a little less
   ("现在", "明年" mean the latest report);
-- a count asked in a measure (多少户, 几座): a little more for a chunk that gives a number in it.
+- a count asked in a measure (多少户, 几座): a little more for a chunk that gives a number in it;
+- the one year a question names ("2023年…普及率是多少"): as much for a chunk of that year's part (its summary
+  of 2023, or its plan for 2023) or one whose text names it (2025年目标 33%); not for a question naming two
+  (2025年想突破…那2024年实际…), whose years say nothing alone of the one asked about.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bot.query import QueryPlan
 from ingest.index.embed import Embeddings
 from ingest.index.reader import LoadedIndex
 from ingest.index.schema import ChunkRecord
+from ingest.lexicon.grammar import YEAR
 from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 
 RRF_K = 60
@@ -37,6 +41,7 @@ PART_WEIGHT = 0.003
 SUPERSEDED_WEIGHT = 0.001
 UNCUED_WEIGHT = 0.0015
 MEASURE_WEIGHT = 0.002
+YEAR_WEIGHT = 0.002
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,11 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
     otherwise = {t: words for t in weights if (words := said_otherwise(t, index.bm25.idf))}
     superseded = index.shelf.superseded if plan.year is None else frozenset()
     count = count_pattern(plan.measure) if plan.measure else None
+    year = str(plan.year) if plan.year and set(YEAR.findall(plan.search_text)) == {str(plan.year)} else ""
     for i in fused:
         rec = index.records[i]
+        if year and (rec.year == plan.year or year in rec.text):
+            fused[i] += YEAR_WEIGHT
         fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights, otherwise)
         if count is not None and count.search(rec.text):
             fused[i] += MEASURE_WEIGHT

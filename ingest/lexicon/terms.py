@@ -219,7 +219,7 @@ def segment(text: str) -> list[str]:
         if len(_blocks) > _MAX_BLOCKS:
             _blocks.clear()
         for block in missing:
-            _blocks[block] = tokenizer.lcut(block)
+            _blocks[block] = _unglued(tokenizer.lcut(block))
     out: list[str] = []
     for piece in pieces:
         if not piece:
@@ -228,13 +228,29 @@ def segment(text: str) -> list[str]:
         if words is not None:
             out.extend(words)
         elif han.match(piece):
-            out.extend(_tokenizer_for([piece]).lcut(piece))
+            out.extend(_unglued(_tokenizer_for([piece]).lcut(piece)))
         else:  # what jieba yields for spaces and punctuation: whitespace runs whole, anything else by character
             for part in skip.split(piece):
                 if skip.match(part):
                     out.append(part)
                 else:
                     out.extend(part)
+    return out
+
+
+_DATED = re.compile(r"[\dx]+")
+_DATE_CHARS = "年月日"
+
+
+def _unglued(words: list[str]) -> list[str]:
+    """ "2024年岚江全市" → 2024|年|岚江|全市, not 2024|年岚江: jieba's guess for an unknown name glues the date's
+    年 (月, 日) to it; a dictionary word (年度, 月底) is two characters and stays."""
+    out: list[str] = []
+    for word in words:
+        if len(word) > 2 and word[0] in _DATE_CHARS and out and _DATED.fullmatch(out[-1]):
+            out.extend((word[0], word[1:]))
+        else:
+            out.append(word)
     return out
 
 

@@ -191,3 +191,31 @@ def test_source_opens_the_item_the_cited_sentence_stands_in(corpus2_answerer):
     assert item is not None and whole is not None
     assert item.section.endswith("③建设家门口就业服务站") and item.text.startswith("③建设家门口就业服务站")
     assert "④加大创业扶持力度" not in item.text and "④加大创业扶持力度" in whole.text
+
+
+@pytest.fixture(scope="module")
+def two_year_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """One report whose summary and plan say the same thing of two years, in nearly the same words."""
+    folder = tmp_path_factory.mktemp("years")
+    (folder / "青石县水务局2023年工作总结及2024年工作计划.txt").write_text(
+        "青石县水务局2023年工作总结及2024年工作计划\n"
+        "一、2023年工作总结\n"
+        "（一）农村供水保障。全县农村自来水普及率达到93.5%，新建农村供水工程12处。\n"
+        "（二）河湖管护。完成河道清淤36公里，河长巡河2400人次。\n"
+        "二、2024年工作计划\n"
+        "（一）农村供水保障。巩固农村供水成果，农村自来水普及率力争达到95%，农村自来水水质达标率稳步提升，"
+        "新建农村供水工程15处。\n"
+        "（二）河湖管护。完成河道清淤40公里。\n",
+        encoding="utf-8",
+    )
+    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+@pytest.mark.parametrize(("year", "part"), [(2023, "一、2023年工作总结"), (2024, "二、2024年工作计划")])
+def test_the_one_year_a_question_names_picks_that_years_part(two_year_answerer, year, part):
+    answer = two_year_answerer.ask(f"青石县{year}年农村自来水普及率是多少？")
+    assert answer.found and answer.sources[0].section.startswith(part)

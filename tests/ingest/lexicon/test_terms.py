@@ -37,9 +37,17 @@ def test_lookups_in_the_mapped_dictionary_cut_as_jieba_does(compilation, tmp_pat
     for text in _texts(compilation):
         small = lexicon._small(text).lcut(text)
         assert small == jieba.lcut(text), text[:40]
-        assert lexicon.segment(text) == jieba.lcut(text), text[:40]
+        assert lexicon.segment(text) == lexicon._unglued(jieba.lcut(text)), text[:40]
     assert (tmp_path / "reportbot").is_dir()  # the dictionary files live in the cache dir, not in /tmp
     lexicon._prefix_dict.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("2024年澄溪全市", ["2024", "年", "澄溪", "全市"]), ("2024年度", ["2024", "年度"]), ("3月底", ["3", "月底"])],
+)
+def test_a_dates_year_is_not_glued_to_the_name_after_it(text, words):
+    assert lexicon.terms(text) == words
 
 
 def test_a_prefix_dictionary_answers_like_the_dict_it_was_written_from(tmp_path):
