@@ -168,17 +168,15 @@ class Answerer:
             plan.groups = [chosen]
         elif (asked_back := ask_back(plan, conversation, index.shelf)) is not None:
             return Answer(question, False, asked_back, notes=notes)
-        if plan.unknown_orgs and not plan.groups:
-            names = "、".join(plan.unknown_orgs)
-            near = sorted(
-                (r for r in reports if r.org in plan.nearest_orgs), key=lambda r: plan.nearest_orgs.index(r.org)
-            )
-            listed = f"名称相近的单位：{report_names(near)}" if near else f"已索引的报告：{report_names(reports)}"
-            return Answer(question, False, f"已索引的报告中没有{names}的报告，无法回答。{listed}", notes=notes)
+        unknown = self._no_report_of(plan, reports) if plan.unknown_orgs and not plan.groups else None
+        if unknown is not None and not _spoken_of(plan.unknown_orgs, index.records):
+            return Answer(question, False, unknown, notes=notes)
         hits = retrieve(index, self.embedder, plan, k)
+        if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
+            return Answer(question, False, unknown, self._sources(hits), notes=notes)
         ignore = index.org_terms
         if not self._relevant(hits, plan, index, ignore):
-            return Answer(question, False, self._not_found(index, hits), self._sources(hits), notes=notes)
+            return Answer(question, False, unknown or self._not_found(index, hits), self._sources(hits), notes=notes)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)
         if plan.amount and not used_llm and redacted_only(text.split("[", 1)[0]):
             notes.append("报告原文中这个数字已隐去（以 x 代替），报告没有给出具体数值。")
@@ -226,6 +224,12 @@ class Answerer:
             # "统计局有哪些不足" names a report and a part of it (its problems, its plan): that part answers it
             return bool(plan.groups and plan.kind and hits[0].record.kind == plan.kind)
         return best >= s.min_score_lexical and coverage >= s.min_coverage
+
+    def _no_report_of(self, plan: QueryPlan, reports: list[ReportEntry]) -> str:
+        names = "、".join(plan.unknown_orgs)
+        near = sorted((r for r in reports if r.org in plan.nearest_orgs), key=lambda r: plan.nearest_orgs.index(r.org))
+        listed = f"名称相近的单位：{report_names(near)}" if near else f"已索引的报告：{report_names(reports)}"
+        return f"已索引的报告中没有{names}的报告，无法回答。{listed}"
 
     def _not_found(self, index: LoadedIndex, hits: list[Hit]) -> str:
         near: list[str] = []
@@ -314,6 +318,12 @@ class Answerer:
         text = index.report_text(rec.report_id)
         body = text[span.block_start : span.block_end] if text else rec.text
         return SectionText(rec.report, span.block or span.section, rec.file, body.strip())
+
+
+def _spoken_of(names: Sequence[str], records: Sequence[ChunkRecord]) -> bool:
+    """These chunks speak of every unit the question names without a report of its own (省水利厅 in "省水利厅批复了
+    哪两座水库…"): one the reports tell of, in the passage that answers, rather than the author asked about."""
+    return all(any(name in rec.text for rec in records) for name in names)
 
 
 def cited_span(rec: ChunkRecord, offsets: Sequence[int]) -> Part:

@@ -202,6 +202,7 @@ def two_year_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Pat
         "一、2023年工作总结\n"
         "（一）农村供水保障。全县农村自来水普及率达到93.5%，新建农村供水工程12处。\n"
         "（二）河湖管护。完成河道清淤36公里，河长巡河2400人次。\n"
+        "（三）水库除险加固。经省水利厅批复，白石水库和青龙水库列入年度除险加固计划，年内全部完工。\n"
         "二、2024年工作计划\n"
         "（一）农村供水保障。巩固农村供水成果，农村自来水普及率力争达到95%，农村自来水水质达标率稳步提升，"
         "新建农村供水工程15处。\n"
@@ -219,3 +220,12 @@ def two_year_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Pat
 def test_the_one_year_a_question_names_picks_that_years_part(two_year_answerer, year, part):
     answer = two_year_answerer.ask(f"青石县{year}年农村自来水普及率是多少？")
     assert answer.found and answer.sources[0].section.startswith(part)
+
+
+def test_a_unit_the_reports_speak_of_is_searched_though_it_wrote_none(two_year_answerer):
+    answer = two_year_answerer.ask("今年省水利厅批复了哪两座水库除险加固？")
+    assert answer.found and "白石水库和青龙水库" in answer.answer
+    refused = two_year_answerer.ask("省交通运输厅今年修了多少公里路？")
+    assert not refused.found and "没有省交通运输厅的报告" in refused.answer
+    unanswered = two_year_answerer.ask("省水利厅今年给了多少补助资金？")  # spoken of, but not of this
+    assert not unanswered.found and "没有省水利厅的报告" in unanswered.answer
