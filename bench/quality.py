@@ -19,7 +19,8 @@ one a text PDF, two .docx, one a compilation; 110 questions), measured the same 
 the compilation) and `bench/corpus7` (10 reports in 8 files, one a PDF with a running header, one a .docx with a
 real table; 120 questions), measured the same way (`results/quality-fresh2-first.json`,
 `results/quality-corpus7-first.json`), then `bench/questions-fresh3.jsonl` (40 more, colloquial,
-`results/quality-fresh3-first.json`).
+`results/quality-fresh3-first.json`); sessions 10 and 11 added `bench/questions-fresh4.jsonl` and
+`bench/questions-fresh5.jsonl` (40 each, plain, spoken and paraphrased; `results/quality-fresh5-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
