@@ -168,7 +168,7 @@ class Answerer:
             plan.groups = [chosen]
         elif (asked_back := ask_back(plan, conversation, index.shelf)) is not None:
             return Answer(question, False, asked_back, notes=notes)
-        unknown = self._no_report_of(plan, reports) if plan.unknown_orgs and not plan.groups else None
+        unknown = _no_report_of(plan, reports) if plan.unknown_orgs and not plan.groups else None
         if unknown is not None and not _spoken_of(plan.unknown_orgs, index.records):
             return Answer(question, False, unknown, notes=notes)
         hits = retrieve(index, self.embedder, plan, k)
@@ -224,12 +224,6 @@ class Answerer:
             # "统计局有哪些不足" names a report and a part of it (its problems, its plan): that part answers it
             return bool(plan.groups and plan.kind and hits[0].record.kind == plan.kind)
         return best >= s.min_score_lexical and coverage >= s.min_coverage
-
-    def _no_report_of(self, plan: QueryPlan, reports: list[ReportEntry]) -> str:
-        names = "、".join(plan.unknown_orgs)
-        near = sorted((r for r in reports if r.org in plan.nearest_orgs), key=lambda r: plan.nearest_orgs.index(r.org))
-        listed = f"名称相近的单位：{report_names(near)}" if near else f"已索引的报告：{report_names(reports)}"
-        return f"已索引的报告中没有{names}的报告，无法回答。{listed}"
 
     def _not_found(self, index: LoadedIndex, hits: list[Hit]) -> str:
         near: list[str] = []
@@ -318,6 +312,14 @@ class Answerer:
         text = index.report_text(rec.report_id)
         body = text[span.block_start : span.block_end] if text else rec.text
         return SectionText(rec.report, span.block or span.section, rec.file, body.strip())
+
+
+def _no_report_of(plan: QueryPlan, reports: list[ReportEntry]) -> str:
+    """The refusal for a unit no indexed report is from, with the units whose names come nearest."""
+    names = "、".join(plan.unknown_orgs)
+    near = sorted((r for r in reports if r.org in plan.nearest_orgs), key=lambda r: plan.nearest_orgs.index(r.org))
+    listed = f"名称相近的单位：{report_names(near)}" if near else f"已索引的报告：{report_names(reports)}"
+    return f"已索引的报告中没有{names}的报告，无法回答。{listed}"
 
 
 def _spoken_of(names: Sequence[str], records: Sequence[ChunkRecord]) -> bool:

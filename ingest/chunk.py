@@ -47,6 +47,7 @@ what follows it."""
 
 
 def _opens_paragraph(text: str, s: int, e: int) -> bool:
+    """The sentence s:e starts a line and is short enough to be the title of what follows."""
     return 0 < len(text[s:e].strip()) <= TITLE_CHARS and (s == 0 or text[s - 1] == "\n")
 
 
