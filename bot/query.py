@@ -51,6 +51,12 @@ class QueryPlan:
     _terms_of: str | None = field(default=None, repr=False)
 
     @property
+    def sole_year(self) -> int | None:
+        """`year`, when it is the only year the search text names: of two (2025年想突破…那2024年实际…) neither alone
+        says which one is asked about."""
+        return self.year if self.year and set(YEAR.findall(self.search_text)) == {str(self.year)} else None
+
+    @property
     def search_terms(self) -> tuple[str, ...]:
         """The search text's terms, segmented once however often retrieval, checks and answers ask."""
         if self._terms_of != self.search_text:

@@ -31,7 +31,6 @@ from bot.query import QueryPlan
 from ingest.index.embed import Embeddings
 from ingest.index.reader import LoadedIndex
 from ingest.index.schema import ChunkRecord
-from ingest.lexicon.grammar import YEAR
 from ingest.lexicon.synonyms import SYNONYM_SHARE, said_otherwise
 
 RRF_K = 60
@@ -127,10 +126,11 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
     otherwise = {t: words for t in weights if (words := said_otherwise(t, index.bm25.idf))}
     superseded = index.shelf.superseded if plan.year is None else frozenset()
     count = count_pattern(plan.measure) if plan.measure else None
-    year = str(plan.year) if plan.year and set(YEAR.findall(plan.search_text)) == {str(plan.year)} else ""
+    year = plan.sole_year
+    named = str(year)
     for i in fused:
         rec = index.records[i]
-        if year and (rec.year == plan.year or year in rec.text):
+        if year and (rec.year == year or named in rec.text):
             fused[i] += YEAR_WEIGHT
         fused[i] += SENTENCE_WEIGHT * sentence_coverage(rec.sentence_terms, weights, otherwise)
         if count is not None and count.search(rec.text):
