@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-import time
 
 from bot.telegram import reindex
 from bot.telegram.app import build_application
@@ -24,7 +23,8 @@ _TOWNS = (
 def water_report(serial: int = 0) -> str:
     """A report whose first subsection runs past one Telegram message (town by town), so /source must split it.
 
-    `serial` makes its opening new text, so embedding it can never be answered from the cache.
+    `serial` makes its opening new text, so embedding it is never answered from the session's cache (which is new
+    each session): a fixed one keeps the ranking the same in every run.
     """
     towns = "\n".join(
         f"{town}：排查山洪灾害危险区{7 + i}处，更新预警广播{3 + i % 4}套，组织防汛转移演练{1 + i % 3}场次，"
@@ -95,7 +95,7 @@ def test_admin_reindex_runs_in_background_and_then_answers_about_the_new_report(
     seed = services.new_embeddings()
     run_ingest([reports], services.settings, services.store, seed, show_progress=False)  # vectors from the cache
     seed.close()
-    text = water_report(serial=time.time_ns() % 100_000)
+    text = water_report(serial=1)  # fixed: a clock-drawn one made the test's ranking differ from run to run
     (reports / f"{WATER}.txt").write_text(text, encoding="utf-8")
 
     # Hold the ingest inside embedding the new report until the test has checked what happens meanwhile.
