@@ -136,7 +136,7 @@ def _ingest(
 
     parsed: dict[str, tuple[FileEntry, list[ParsedReport]]] = {}
     dropped: set[str] = set()
-    files = list(dict.fromkeys(iter_files(paths)))
+    files = list(dict.fromkeys(iter_files(paths, skip=settings.data_dir)))
     named_keys = {_key(p) for p in files}
     seen = {e.sha256: k for k, e in old_files.items() if k not in named_keys and Path(k).is_file()}
     gone = {e.sha256: k for k, e in old_files.items() if k not in named_keys and not Path(k).exists()}

@@ -28,11 +28,15 @@ _LINE_ENDS = tuple(SENTENCE_END + "：:" + CLOSING)
 _PLAUSIBLE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7\x20-\x7e\s]")
 
 
-def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Expand folders recursively; a missing path or an unsupported file is yielded so it gets reported."""
+def iter_files(paths: list[Path], skip: Path | None = None) -> Iterator[Path]:
+    """Expand folders recursively; a missing path or an unsupported file is yielded so it gets reported. A folder
+    holding the index itself (`reportbot ingest .` beside `./data`) is not searched: its word list is no report."""
+    inside = skip.resolve() if skip is not None else None
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
+                if inside is not None and child.resolve().is_relative_to(inside):
+                    continue
                 if child.is_file() and child.suffix.lower() in SUPPORTED and not child.name.startswith((".", "~$")):
                     yield child
         else:

@@ -200,6 +200,17 @@ def test_folders_are_ingested_recursively(indexer, write, tmp_path):
     }
 
 
+def test_a_folder_holding_the_index_is_ingested_without_the_index(indexer, write, tmp_path):
+    write("环保局.txt", RANKED)
+    idx = indexer(data_dir=tmp_path / "reports" / "data")  # `reportbot ingest .` beside ./data
+    idx.run(tmp_path / "reports")
+    assert list((tmp_path / "reports" / "data").rglob("*.txt"))  # the index writes a word list there
+    again = idx.run(tmp_path / "reports")
+    assert not again.failed
+    assert [o.path.rsplit("/", 1)[1] for o in again.outcomes] == ["环保局.txt"]
+    assert {r.title for r in idx.manifest.reports} == {RANKED_TITLE}
+
+
 def test_compilation_with_the_extra_report(indexer, corpus_services, compilation, shared_dir):
     idx = indexer()  # the session cache is warm with the compilation
     first = idx.run(compilation)
