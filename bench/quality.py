@@ -2,6 +2,7 @@
 set, each split into the half we tune on and the half we hold back.
 
     python -m bench.quality            # → bench/results/quality.json
+    python -m bench.quality --corpora shared --scale 10 --output quality-10x   # the compilation among 9 copies
 
 Sets: the shared dev set (tuned on, whole), `bench/questions-more.jsonl` over the same compilation and
 `bench/corpus2/questions.jsonl` over our own second corpus (`bench/corpus2/reports`), each by its `split`
@@ -46,7 +47,6 @@ import numpy as np
 
 from bench.common import (
     BENCH,
-    CORPUS,
     DEV,
     EMBED_CACHE,
     FRESH,
@@ -57,6 +57,7 @@ from bench.common import (
     MORE,
     OFFTOPIC,
     bench_settings,
+    corpus_files,
     log,
     write_result,
 )
@@ -103,9 +104,10 @@ CORPUS6 = BENCH / "corpus6"
 CORPUS7 = BENCH / "corpus7"
 
 
-def corpora() -> dict[str, list[Path]]:
+def corpora(scale: int = 1) -> dict[str, list[Path]]:
+    """Every corpus's files; the shared compilation with `scale - 1` county copies beside it (`--scale`)."""
     return {
-        "shared": [CORPUS],
+        "shared": corpus_files(scale),
         **{
             c.name: sorted(p for p in (c / "reports").iterdir() if p.is_file())
             for c in (CORPUS2, CORPUS3, CORPUS4, CORPUS5, CORPUS6, CORPUS7)
@@ -240,11 +242,17 @@ def main() -> None:
         help="default: all (shared corpus2 … corpus7)",
     )
     p.add_argument("--output", default="quality", help="bench/results/<output>.json")
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="the shared compilation among this many county copies of it (as bench.latency's 10x); default 1",
+    )
     args = p.parse_args()
     sets = [s for s in question_sets() if s[1] in args.corpora]
     ours_result: dict[str, Any] = {}
     naive_result: dict[str, Any] = {}
-    for corpus, files in corpora().items():
+    for corpus, files in corpora(args.scale).items():
         if corpus not in args.corpora:
             continue
         halves = {name: _half(path, split) for name, c, path, split in sets if c == corpus}
@@ -284,6 +292,7 @@ def main() -> None:
         {
             "benchmark": "quality",
             "k": K,
+            "scale": args.scale,
             "table": table,
             "chunks": {c: {"ours": ours_result[c]["chunks"], "naive": naive_result[c]["chunks"]} for c in ours_result},
             "failed_files": {c: ours_result[c]["failed"] for c in ours_result},

@@ -16,7 +16,15 @@ from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
 from bot.measure import asked_before, asks_list, redacted_only
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
-from bot.relevance import asked_missing, content_terms, figure_given, missing_share, phase_missing, term_coverage
+from bot.relevance import (
+    asked_missing,
+    content_terms,
+    figure_given,
+    missing_share,
+    phase_missing,
+    said_in_one_sentence,
+    term_coverage,
+)
 from bot.retrieve import Hit, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
@@ -223,7 +231,10 @@ class Answerer:
                 return True
             # "统计局有哪些不足" names a report and a part of it (its problems, its plan): that part answers it
             return bool(plan.groups and plan.kind and hits[0].record.kind == plan.kind)
-        return best >= s.min_score_lexical and coverage >= s.min_coverage
+        if best >= s.min_score_lexical and coverage >= s.min_coverage:
+            return True
+        # "高龄津贴发了多少钱": short questions sit far from any chunk in the model's space
+        return plan.amount and best >= s.min_score_sentence and said_in_one_sentence(content, hits)
 
     def _not_found(self, index: LoadedIndex, hits: list[Hit]) -> str:
         near: list[str] = []

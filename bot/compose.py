@@ -114,13 +114,19 @@ def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:
             decay *= 1 + PART_PRIOR
         for start, sent, sent_terms in sentence_terms(hit):
             got = _weight_in(sent_terms, asked) / total
-            if got > 0 and asked.pairs:
-                plain = normalize_for_match(sent)
-                got += PAIR_TIE * sum(pair in plain for pair in asked.pairs) / len(asked.pairs)
+            if got > 0:
+                got += PAIR_TIE * _pair_share(sent, asked)
             if asked.part == "总结" and _BUILDS_ON.search(sent):
                 got *= BUILDS_ON_SHARE
             out.append(Picked(i, start, sent, decay * got))
     return out
+
+
+def _pair_share(sentence: str, asked: Asked) -> float:
+    if not asked.pairs:
+        return 0.0
+    plain = normalize_for_match(sentence)
+    return sum(pair in plain for pair in asked.pairs) / len(asked.pairs)
 
 
 def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[Picked], list[Picked]]:
@@ -130,7 +136,9 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     if not scored:
         return [], []
     if max((p.score for p in scored if p.hit_index == 0), default=0.0) == 0.0:
-        return _opening(scored, max_chars), []
+        scored = [Picked(0, p.start, p.text, _pair_share(p.text, asked)) for p in scored if p.hit_index == 0]
+        if max(p.score for p in scored) == 0.0:
+            return _opening(scored, max_chars), []
     lead = max(scored, key=lambda p: (p.score, -p.hit_index, -p.start))
     record = hits[lead.hit_index].record
     mine = [p for p in scored if p.hit_index == lead.hit_index]

@@ -10,6 +10,7 @@ from functools import cache
 from ingest.lexicon.grammar import CLAUSE_END, SENTENCE_END
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.tables import word_lines, word_table
+from ingest.lexicon.terms import terms
 
 _COUNT_NUMBER = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+|[xX×]+)(?:余|多)?(?:万|亿|千|百)?"
 
@@ -100,6 +101,22 @@ def redacted_only(sentence: str) -> bool:
     """ "聘用管护员xx名": the sentence gives its figures redacted and none written out, so the answer is that
     the report does not say how many."""
     return bool(_REDACTED.search(sentence)) and not _DIGIT.search(sentence)
+
+
+def as_counted(question_terms: list[str]) -> list[str]:
+    """几座, 几个, 几 segment as words of their own, unlike 多少座 (多少 | 座): read each as its 多少 would be, so
+    "危桥改造了几座" asks what "危桥改造了多少座" asks, not after a word no report uses."""
+    table = word_table("asking.txt")
+    counters = set(table["measure"]) | set(table["counter"])
+    out: list[str] = []
+    for term in question_terms:
+        if term == "几":
+            continue
+        if term.startswith("几") and term[1:] in counters:
+            out.extend(terms("多少" + term[1:]))
+        else:
+            out.append(term)
+    return out
 
 
 def asks_amount(question: str) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.measure import asked_measure, asks_amount
+from bot.measure import as_counted, asked_measure, asks_amount
 from ingest.index.manifest import ReportEntry
 from ingest.index.shelf import Shelf
 from ingest.lexicon.aliases import Match, mentions, name_kind
@@ -60,7 +60,7 @@ class QueryPlan:
     def search_terms(self) -> tuple[str, ...]:
         """The search text's terms, segmented once however often retrieval, checks and answers ask."""
         if self._terms_of != self.search_text:
-            self._terms, self._terms_of = tuple(terms(self.search_text)), self.search_text
+            self._terms, self._terms_of = search_terms(self.search_text), self.search_text
         return self._terms
 
     @property
@@ -86,7 +86,6 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
     instead of being refused.
     """
     text = normalize_for_match(question)
-    question_terms = terms(text)
     kind = _kind(text)
     units = _named_units(text, shelf, untitled or {}, kind)
     groups = _dedupe([group for _, group in sorted(units.groups, key=lambda g: g[0])])
@@ -106,9 +105,11 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         across=across,
         measure=asked_measure(question),
     )
-    if plan.search_text == text:
-        plan._terms, plan._terms_of = tuple(question_terms), text
     return plan
+
+
+def search_terms(text: str) -> tuple[str, ...]:
+    return tuple(as_counted(terms(text)))
 
 
 @dataclass

@@ -369,6 +369,18 @@ def gives_count(
     return False
 
 
+def said_in_one_sentence(content: list[str], hits: list[Hit]) -> bool:
+    """One sentence of the sources holds every content word of the question, as written (矛盾纠纷化解率 beside
+    化解矛盾纠纷318起，化解率98.7%): the text says what is asked of, however far the model places the two."""
+    if not content:
+        return False
+    return any(
+        all(word in plain for word in content)
+        for hit in hits
+        for plain in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower())
+    )
+
+
 def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
     """Share of the question's term weight found in the retrieved chunks, a word said otherwise at part of
     its weight; unseen terms weigh the most."""

@@ -17,11 +17,14 @@ halves of the question sets (bench/README.md), in the same units:
 - the one year a question names ("2023年…普及率是多少"): as much for a chunk of that year's part (its summary
   of 2023, or its plan for 2023) or one whose text names it (2025年目标 33%); not for a question naming two
   (2025年想突破…那2024年实际…), whose years say nothing alone of the one asked about.
+
+Of chunks that say nearly the same (`SAME_TEXT` of their words shared), only the best counts until every
+other candidate has had its place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +44,8 @@ SUPERSEDED_WEIGHT = 0.001
 UNCUED_WEIGHT = 0.0015
 MEASURE_WEIGHT = 0.002
 YEAR_WEIGHT = 0.002
+SAME_TEXT = 0.8
+"""Share of words two chunks have in common (of all words either has) from which the lower says nothing new."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def retrieve(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, k: int) 
             merged.extend(p[row] for p in per if row < len(p))
         return merged[:k]
     if plan.across:
-        return _one_per_report(_rank(index, embedder, plan, None, POOL), k)
+        return _one_per_report(_rank(index, embedder, plan, None, POOL, distinct=False), k)
     return _rank(index, embedder, plan, plan.report_ids, k)
 
 
@@ -108,7 +113,14 @@ def sentence_coverage(
     return best / total
 
 
-def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids: list[str] | None, k: int) -> list[Hit]:
+def _rank(
+    index: LoadedIndex,
+    embedder: Embeddings,
+    plan: QueryPlan,
+    report_ids: list[str] | None,
+    k: int,
+    distinct: bool = True,
+) -> list[Hit]:
     n = len(index.records)
     if n == 0:
         return []
@@ -141,8 +153,33 @@ def _rank(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids:
             fused[i] += UNCUED_WEIGHT
         if rec.report_id in superseded:
             fused[i] -= SUPERSEDED_WEIGHT
-    best = sorted(fused, key=lambda i: -fused[i])[:k]
+    best = sorted(fused, key=lambda i: -fused[i])
+    best = _distinct(best, index.records, k) if distinct else best[:k]
     return [Hit(index.records[i], fused[i], dense_sim.get(i, 0.0), float(max(lex[i], 0.0))) for i in best]
+
+
+def _distinct(order: list[int], records: Sequence[ChunkRecord], k: int) -> list[int]:
+    """The top k, a chunk that says what a better one already says (a county's copy of another's template
+    report, a passage repeated from summary into plan) after every one that says something else: five copies
+    of one passage would otherwise fill the sources and crowd out the passage that answers. Not for a roll
+    call, where each report saying the same is the answer."""
+    chosen: list[int] = []
+    seen: list[frozenset[str]] = []
+    repeats: list[int] = []
+    for i in order:
+        if len(chosen) == k:
+            break
+        words = frozenset(t for ts in records[i].sentence_terms for t in ts)
+        if words and any(_overlap(words, other) >= SAME_TEXT for other in seen):
+            repeats.append(i)
+            continue
+        chosen.append(i)
+        seen.append(words)
+    return (chosen + repeats)[:k]
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b)
 
 
 def _dense(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids: list[str] | None) -> dict[int, float]:

@@ -38,6 +38,7 @@ class Settings(IngestSettings):
     min_score_uncovered: float = 0.90
     min_score_lexical: float = 0.83
     min_coverage: float = 0.4
+    min_score_sentence: float = 0.80
     max_missing: float = 0.6
     max_question_chars: int = 1000
     answer_chars: int = 420

@@ -229,3 +229,85 @@ def test_a_unit_the_reports_speak_of_is_searched_though_it_wrote_none(two_year_a
     assert not refused.found and "没有省交通运输厅的报告" in refused.answer
     unanswered = two_year_answerer.ask("省水利厅今年给了多少补助资金？")  # spoken of, but not of this
     assert not unanswered.found and "没有省水利厅的报告" in unanswered.answer
+
+
+@pytest.fixture(scope="module")
+def template_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """Eight towns' reports written from one template; only the last says something of its own on the topic."""
+    folder = tmp_path_factory.mktemp("template")
+    towns = ["白沙镇", "青山镇", "柳河镇", "石桥镇", "龙口镇", "金堤镇", "双河镇", "桃源镇"]
+    for n, town in enumerate(towns):
+        own = "（三）公路养护。桃源镇农村公路养护里程达到86公里，聘用护路员40名。\n" if n == len(towns) - 1 else ""
+        (folder / f"{town}2023年工作总结.txt").write_text(
+            f"{town}2023年工作总结\n"
+            "（一）农村公路建设。全年新改建农村公路12公里，完成危桥改造3座，农村公路通达率保持100%。\n"
+            "（二）人居环境整治。清理村庄垃圾560吨，改造农村户厕210座。\n" + own,
+            encoding="utf-8",
+        )
+    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+def test_copies_of_one_passage_do_not_crowd_out_the_passage_that_says_something_else(template_answerer):
+    answer = template_answerer.ask("农村公路新改建了多少公里？", k=5)
+    texts = [s.text for s in answer.sources]
+    assert answer.found and any("养护里程" in t for t in texts)
+    distinct = len(set(texts))
+    assert len(set(texts[:distinct])) == distinct  # copies only after every passage that says something else
+
+
+@pytest.mark.parametrize("question", ["危桥改造了几座？", "危桥改造了多少座？"])
+def test_how_many_asked_with_ji_is_asked_as_with_duoshao(template_answerer, question):
+    answer = template_answerer.ask(question)
+    assert answer.found and "危桥改造3座" in answer.answer
+
+
+@pytest.fixture(scope="module")
+def street_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """Two short reports, asked in short spoken questions, which the model places far from any chunk."""
+    folder = tmp_path_factory.mktemp("street")
+    (folder / "青柳街道办事处2024年工作总结.txt").write_text(
+        "青柳街道办事处2024年工作总结\n"
+        "一、2024年工作总结\n"
+        "（一）老旧小区改造稳步推进\n"
+        "全年完成老旧小区改造9个，惠及居民2860户，加装电梯17部，新增停车位430个。\n"
+        "（二）社区养老服务不断完善\n"
+        "1.建成社区嵌入式养老服务中心2家，新增养老床位120张。\n"
+        "2.为辖区80岁以上老人发放高龄津贴共计36.5万元，惠及老人1210名。\n"
+        "3.开通“助餐热线”，全年送餐上门2.1万人次。\n"
+        "（三）基层治理提质增效\n"
+        "推行“网格+警格”联动，划分网格46个，配备专职网格员52名，全年化解矛盾纠纷318起，化解率98.7%。\n",
+        encoding="utf-8",
+    )
+    (folder / "石门县审计局2024年工作总结.txt").write_text(
+        "石门县审计局2024年工作总结\n"
+        "一、主要工作成效\n"
+        "（一）聚焦主责主业。全年共完成审计项目38个，查出违规金额1.26亿元，移送案件线索5件。\n"
+        "（二）强化整改落实。督促被审计单位整改问题216个，整改率96%，推动建立完善制度41项。\n",
+        encoding="utf-8",
+    )
+    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "answered_by"),
+    [
+        ("高龄津贴发了多少钱？", "36.5万元"),
+        ("矛盾纠纷化解率多少？", "化解率98.7%"),
+    ],
+)
+def test_a_short_count_question_whose_words_one_sentence_holds_is_answered(street_answerer, question, answered_by):
+    answer = street_answerer.ask(question)
+    assert answer.found and answered_by in answer.answer
+
+
+@pytest.mark.parametrize("question", ["青柳街道有多少常住人口？", "审计局有几个处室？", "街道2023年改造了几个小区？"])
+def test_a_short_count_question_the_reports_do_not_answer_is_still_refused(street_answerer, question):
+    assert not street_answerer.ask(question).found
