@@ -136,6 +136,15 @@ def test_no_shared_terms_falls_back_to_the_top_source_opening():
     assert "预警预测" in out.text and set(out.cited) == {1}
 
 
+def test_no_shared_terms_but_shared_characters_lead_with_the_sentence_that_has_them():
+    text = "与邻县签订合作协议，推动落实三项计划。县文旅局积极协调配合，举办了第十四届芍药旅游文化节等活动。"
+    a = record("a", text, 0)
+    out = compose(
+        terms("跟着办了哪些旅游节"), [Hit(a, 0.03, 0.9, 0.0)], bm25_of(a), 420, set(), question="跟着办了哪些旅游节？"
+    )
+    assert out.text.startswith("县文旅局积极协调配合") and set(out.cited) == {1}
+
+
 def test_length_is_capped():
     long = "。".join(f"粮库建设第{i}项工作进展顺利" for i in range(100)) + "。"
     a = record("a", long, 0)
