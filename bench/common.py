@@ -31,6 +31,7 @@ FRESH2 = BENCH / "questions-fresh2.jsonl"  # ours, session 9, by someone who saw
 FRESH3 = BENCH / "questions-fresh3.jsonl"  # ours, session 9, colloquial, by someone who saw no other question set
 FRESH4 = BENCH / "questions-fresh4.jsonl"  # ours, session 10, plain/spoken/paraphrased, by two who saw no other set
 FRESH5 = BENCH / "questions-fresh5.jsonl"  # ours, session 11, the same way as fresh4, by two more writers
+FRESH6 = BENCH / "questions-fresh6.jsonl"  # ours, session 12, the same way, by two more writers
 EMBED_CACHE = CACHE / "embed-cache.sqlite"
 
 # 99 synthetic county names (two characters + 县), one per copy of the compilation beyond the original.
