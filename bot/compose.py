@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.measure import FIGURE, asks_amount
+from bot.measure import FIGURE, asks_amount, asks_list
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
 from ingest.index.schema import SEP
@@ -56,6 +56,7 @@ class Asked:
     pairs: frozenset[str] = frozenset()
     amount: bool = False
     part: str | None = None
+    listing: bool = False
 
     @classmethod
     def of(
@@ -67,7 +68,7 @@ class Asked:
                 text = text.replace(word, " ")  # a unit's name chooses reports; it tells no sentence apart
         pairs = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
         weights = term_weights(question_terms, bm25.idf, ignore)
-        return cls(weights, frozenset(pairs), asks_amount(question), part)
+        return cls(weights, frozenset(pairs), asks_amount(question), part, asks_list(question))
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
             (p for p in mine if p.score >= SENTENCE_NEAR * lead.score and record.part_at(p.start).section == part),
             lead,
         )
+    listed = asked.listing and _first_item(lead, [p for p in mine if record.part_at(p.start).section == part])
+    if listed:
+        lead = listed  # "卡在哪几块": the list is the answer, from its first item on
     under = [p for p in mine if _under(record.part_at(p.start).section, part)]
     before = [p for p in mine if p.start < lead.start]
     passage = [_from_best_clause(lead, asked)]
@@ -160,7 +164,7 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     ):
         passage.insert(0, lead_in)  # a lead-in (a title line, 一是…) names what the lead is about
     used = sum(len(p.text) for p in passage)
-    announces = _is_heading(lead.text, record.section) or lead.text.endswith(("：", ":"))
+    announces = bool(listed) or _is_heading(lead.text, record.section) or lead.text.endswith(("：", ":"))
     budget = max_chars if announces or used <= LEAD_CLAUSE_AT else int(max_chars * SUPPORT_SHARE)
     for p in (p for p in under if p.start > lead.start):
         if used + len(p.text) > budget or (not announces and _numbered(p.text)):
@@ -181,6 +185,15 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
         seen.add(_key(p.text))
         used += len(p.text)
     return passage, support
+
+
+def _first_item(lead: Picked, section: list[Picked]) -> Picked | None:
+    """The 一是 that starts the list whose later item (三是…) the lead is, or stands under, in its section."""
+    items = [(p, m.group(1)) for p in section if p.start <= lead.start and (m := ITEM.match(p.text))]
+    if not items or items[-1][1] == "一":
+        return None
+    firsts = [p for p, n in items if n == "一"]
+    return firsts[-1] if firsts else None
 
 
 def _names_a_topic(sentence: str) -> bool:

@@ -145,6 +145,17 @@ def test_no_shared_terms_but_shared_characters_lead_with_the_sentence_that_has_t
     assert out.text.startswith("县文旅局积极协调配合") and set(out.cited) == {1}
 
 
+def test_a_question_asking_which_ones_is_answered_with_the_list_from_its_first_item():
+    text = (
+        "一是招大引强不足。今年引进的项目以中小项目为主。二是项目推进不快。"
+        "部分签约项目未按时开工，新开工项目入统率偏低。三是招商方式单一。以上门拜访为主。"
+    )
+    a = record("a", text, 0, section="一、总结 › （三）存在的主要问题")
+    question = "招商卡在哪几块，签约项目没按时开工吗？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 5.0)], bm25_of(a), 420, set(), question=question)
+    assert out.text.startswith("一是招大引强不足") and "三是招商方式单一" in out.text
+
+
 def test_length_is_capped():
     long = "。".join(f"粮库建设第{i}项工作进展顺利" for i in range(100)) + "。"
     a = record("a", long, 0)
