@@ -23,6 +23,9 @@ from ingest.lexicon.terms import terms
 
 LEAD_CLAUSE_AT = 40
 """A lead sentence whose best clause starts later than this is shown from that clause, after an ellipsis."""
+CLAUSE_NEAR = 0.5
+"""A long lead is shown from the first of its clauses holding this share of the best one's weight: "从会议费…等方面
+严控支出" before the heavier "从办公用纸…推动落实节约要求" of the same list."""
 SENTENCE_NEAR = 0.8
 """A question that asks no figure is answered from the first sentence under the lead's heading scoring this close
 to the lead: a section says what was done before its details."""
@@ -212,8 +215,8 @@ def _under(section: str, part: str) -> bool:
 
 
 def _from_best_clause(p: Picked, asked: Asked) -> Picked:
-    """A long sentence is shown from its most telling clause on, when that clause comes late; for a question
-    asking how much, from the most telling clause that holds a figure.
+    """A long sentence is shown from its most telling clause on (from the first half as telling), when that
+    comes late; for a question asking how much, from the most telling clause that holds a figure.
 
     Clauses are scored by the question's terms found in them as written (no segmenting at question time).
     """
@@ -226,6 +229,7 @@ def _from_best_clause(p: Picked, asked: Asked) -> Picked:
     if asked.amount:
         clauses = [c for c in clauses if c[2] and c[1] > 0] or clauses
     best_at, best, _ = max(clauses, key=lambda c: (c[1], -c[0]), default=(0, 0.0, False))
+    best_at = min((at for at, weight, _ in clauses if weight >= CLAUSE_NEAR * best), default=best_at)
     if best <= 0 or best_at <= LEAD_CLAUSE_AT:
         return p
     return Picked(p.hit_index, p.start, "…" + p.text[best_at:], p.score)

@@ -106,6 +106,17 @@ def test_a_long_sentence_is_shown_from_the_clause_with_the_figure_asked_for():
     assert out.cited == {1: [0]}  # the citation still points at the whole sentence
 
 
+def test_a_long_sentence_is_shown_from_the_first_clause_half_as_telling_as_the_best():
+    text = (
+        "全面贯彻上级关于厉行勤俭的部署，研究出台机关运行经费管理办法十二条，从会议费、培训费、差旅费等方面严控支出，"
+        "从办公用纸、空调使用、公务出差标准等细节层面推动落实节约要求，确保机关运行成本明显下降。"
+    )
+    a = record("a", text, 0)
+    question = "今年落实节约要求，具体从哪些方面压减支出？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 5.0)], bm25_of(a), 420, set(), question=question)
+    assert "从会议费、培训费、差旅费等方面严控支出" in out.text[:60]
+
+
 def test_another_report_speaks_only_when_it_answers_as_well():
     a = record("a", "连城中心粮库项目总投资五亿元。拟建八座仓库。", 100)
     b = record("b", "粮库信息化建设完成。与仓库无关的一句话。", 10, report="商务局2023年工作总结", report_id="r2")
