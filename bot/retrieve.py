@@ -24,6 +24,7 @@ other candidate has had its place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -161,21 +162,26 @@ def _rank(
 def _distinct(order: list[int], records: Sequence[ChunkRecord], k: int) -> list[int]:
     """The top k, a chunk that says what a better one already says (a county's copy of another's template
     report, a passage repeated from summary into plan) after every one that says something else: five copies
-    of one passage would otherwise fill the sources and crowd out the passage that answers. Not for a roll
+    of one passage would otherwise fill the sources and crowd out the passage that answers. Its figures must
+    be the same too: towns that fill one template with their own numbers each say something. Not for a roll
     call, where each report saying the same is the answer."""
     chosen: list[int] = []
-    seen: list[frozenset[str]] = []
+    seen: list[tuple[frozenset[str], list[str]]] = []
     repeats: list[int] = []
     for i in order:
         if len(chosen) == k:
             break
         words = frozenset(t for ts in records[i].sentence_terms for t in ts)
-        if words and any(_overlap(words, other) >= SAME_TEXT for other in seen):
+        figures = _FIGURES.findall(records[i].text)
+        if words and any(_overlap(words, w) >= SAME_TEXT and figures == f for w, f in seen):
             repeats.append(i)
             continue
         chosen.append(i)
-        seen.append(words)
+        seen.append((words, figures))
     return (chosen + repeats)[:k]
+
+
+_FIGURES = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

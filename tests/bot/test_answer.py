@@ -311,3 +311,35 @@ def test_a_short_count_question_whose_words_one_sentence_holds_is_answered(stree
 @pytest.mark.parametrize("question", ["青柳街道有多少常住人口？", "审计局有几个处室？", "街道2023年改造了几个小区？"])
 def test_a_short_count_question_the_reports_do_not_answer_is_still_refused(street_answerer, question):
     assert not street_answerer.ask(question).found
+
+
+@pytest.fixture(scope="module")
+def own_figures_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """Five towns fill one template, each with its own figure."""
+    folder = tmp_path_factory.mktemp("own-figures")
+    towns = [
+        ("白沙镇", 12, "茶叶"),
+        ("青山镇", 15, "油茶"),
+        ("柳河镇", 9, "蔬菜"),
+        ("石桥镇", 21, "中药材"),
+        ("龙口镇", 7, "柑橘"),
+    ]
+    for town, km, crop in towns:
+        (folder / f"{town}2023年工作总结.txt").write_text(
+            f"{town}2023年工作总结\n"
+            f"（一）农村公路建设。坚持把农村公路建设作为乡村振兴的基础工程，统筹上级补助资金和镇级自筹资金，"
+            f"全年新改建农村公路{km}公里，同步完善路灯、护栏、标志标线等安全设施，群众出行更加便捷安全。\n"
+            f"（二）特色产业。{town}发展{crop}种植，带动农户增收。\n",
+            encoding="utf-8",
+        )
+    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    svc = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+def test_towns_that_fill_one_template_with_their_own_figures_each_speak(own_figures_answerer):
+    answer = own_figures_answerer.ask("农村公路新改建了多少公里？", k=5)
+    roads = [s for s in answer.sources if "农村公路建设" in s.text]
+    assert answer.found and len({s.report for s in roads}) >= 4
