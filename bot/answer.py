@@ -25,7 +25,7 @@ from bot.relevance import (
     said_in_one_sentence,
     term_coverage,
 )
-from bot.retrieve import Hit, retrieve
+from bot.retrieve import Hit, filled_template, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
 from ingest.index.reader import IndexReader, LoadedIndex
@@ -277,7 +277,7 @@ class Answerer:
             index.bm25,
             self.settings.answer_chars,
             ignore,
-            per_report=plan.across or plan.comparison,
+            per_report=plan.across or plan.comparison or (not plan.groups and filled_template(hits)),
             every=plan.comparison,
             question=plan.question,
             part=plan.kind,

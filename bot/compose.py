@@ -254,7 +254,7 @@ def pick_per_report(asked: Asked, hits: list[Hit], max_chars: int, every: bool =
     chosen: list[Picked] = []
     used = 0
     for p in ranked:
-        line = [p, *_after_heading(p, hits)]
+        line = [_from_best_clause(p, asked), *_after_heading(p, hits)]
         size = sum(min(len(q.text), 220) for q in line)
         if not every and (p.score < 0.5 * top or (chosen and used + size > max_chars)):
             continue

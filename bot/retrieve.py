@@ -166,26 +166,57 @@ def _distinct(order: list[int], records: Sequence[ChunkRecord], k: int) -> list[
     be the same too: towns that fill one template with their own numbers each say something. Not for a roll
     call, where each report saying the same is the answer."""
     chosen: list[int] = []
-    seen: list[tuple[frozenset[str], list[str]]] = []
+    seen: list[Gist] = []
     repeats: list[int] = []
     for i in order:
         if len(chosen) == k:
             break
-        words = frozenset(t for ts in records[i].sentence_terms for t in ts)
-        figures = _FIGURES.findall(records[i].text)
-        if words and any(_overlap(words, w) >= SAME_TEXT and figures == f for w, f in seen):
+        gist = Gist.of(records[i])
+        if any(gist.repeats(other) for other in seen):
             repeats.append(i)
             continue
         chosen.append(i)
-        seen.append((words, figures))
+        seen.append(gist)
     return (chosen + repeats)[:k]
 
 
 _FIGURES = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b)
+@dataclass(frozen=True)
+class Gist:
+    """What a chunk says, as its words apart from figures, and its figures in order."""
+
+    words: frozenset[str]
+    figures: tuple[str, ...]
+
+    @classmethod
+    def of(cls, record: ChunkRecord) -> Gist:
+        figures = tuple(_FIGURES.findall(record.text))
+        numbers = set(figures)
+        words = frozenset(t for ts in record.sentence_terms for t in ts if t.rstrip("%") not in numbers)
+        return cls(words, figures)
+
+    def worded_as(self, other: Gist) -> bool:
+        """Nearly the same words (`SAME_TEXT` of all either has): one template, whatever figures fill it."""
+        return bool(self.words) and len(self.words & other.words) >= SAME_TEXT * len(self.words | other.words)
+
+    def repeats(self, other: Gist) -> bool:
+        return self.figures == other.figures and self.worded_as(other)
+
+
+def filled_template(hits: list[Hit]) -> bool:
+    """Another report's source says what the top one says in its words but with figures of its own: units
+    that filled one template (towns of a county), so which unit's figure is meant is for the answer to show."""
+    if not hits:
+        return False
+    top = Gist.of(hits[0].record)
+    return any(
+        h.record.report_id != hits[0].record.report_id
+        and (g := Gist.of(h.record)).worded_as(top)
+        and not g.repeats(top)
+        for h in hits[1:]
+    )
 
 
 def _dense(index: LoadedIndex, embedder: Embeddings, plan: QueryPlan, report_ids: list[str] | None) -> dict[int, float]:

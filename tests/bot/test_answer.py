@@ -343,3 +343,6 @@ def test_towns_that_fill_one_template_with_their_own_figures_each_speak(own_figu
     answer = own_figures_answerer.ask("农村公路新改建了多少公里？", k=5)
     roads = [s for s in answer.sources if "农村公路建设" in s.text]
     assert answer.found and len({s.report for s in roads}) >= 4
+    # the question names no town: each says its own figure, under its own name
+    assert answer.answer.count("据《") >= 4 and "据《石桥镇2023年工作总结》" in answer.answer
+    assert all(f"农村公路{km}公里" in answer.answer for km in (21, 12, 15))
