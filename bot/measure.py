@@ -103,16 +103,20 @@ def redacted_only(sentence: str) -> bool:
     return bool(_REDACTED.search(sentence)) and not _DIGIT.search(sentence)
 
 
+@cache
+def _counters() -> frozenset[str]:
+    table = word_table("asking.txt")
+    return frozenset(table["measure"]) | frozenset(table["counter"])
+
+
 def as_counted(question_terms: list[str]) -> list[str]:
     """几座, 几个, 几 segment as words of their own, unlike 多少座 (多少 | 座): read each as its 多少 would be, so
     "危桥改造了几座" asks what "危桥改造了多少座" asks, not after a word no report uses."""
-    table = word_table("asking.txt")
-    counters = set(table["measure"]) | set(table["counter"])
     out: list[str] = []
     for term in question_terms:
         if term == "几":
             continue
-        if term.startswith("几") and term[1:] in counters:
+        if term.startswith("几") and term[1:] in _counters():
             out.extend(terms("多少" + term[1:]))
         else:
             out.append(term)

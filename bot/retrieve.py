@@ -18,8 +18,8 @@ halves of the question sets (bench/README.md), in the same units:
   of 2023, or its plan for 2023) or one whose text names it (2025年目标 33%); not for a question naming two
   (2025年想突破…那2024年实际…), whose years say nothing alone of the one asked about.
 
-Of chunks that say nearly the same (`SAME_TEXT` of their words shared), only the best counts until every
-other candidate has had its place.
+Of chunks that say nearly the same (`SAME_TEXT` of their words shared, and the same figures), only the best
+counts until every other candidate has had its place.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ UNCUED_WEIGHT = 0.0015
 MEASURE_WEIGHT = 0.002
 YEAR_WEIGHT = 0.002
 SAME_TEXT = 0.8
-"""Share of words two chunks have in common (of all words either has) from which the lower says nothing new."""
+"""Share of words two chunks have in common (of all words either has, figures aside) from which the lower, with the
+same figures, says nothing new."""
 
 
 @dataclass(frozen=True)
