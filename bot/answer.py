@@ -182,7 +182,7 @@ class Answerer:
         hits = retrieve(index, self.embedder, plan, k)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
-        ignore = index.org_terms
+        ignore = index.org_terms | plan.name_terms
         if not self._relevant(hits, plan, index, ignore):
             return Answer(question, False, unknown or self._not_found(index, hits), self._sources(hits), notes=notes)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)

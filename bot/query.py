@@ -64,6 +64,12 @@ class QueryPlan:
         return self._terms
 
     @property
+    def name_terms(self) -> frozenset[str]:
+        """The words of the units the question names: they choose reports, as a title's name does, and tell no
+        passage apart (农业|农村 of 农业农村局, asked of a report whose title names no unit)."""
+        return frozenset(t for name in self.named for t in terms(name))
+
+    @property
     def amount(self) -> bool:
         """It asks how much or how many."""
         return asks_amount(self.question)

@@ -136,7 +136,7 @@ def _rank(
     for order in (dense_order, lex_order):
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-    weights = term_weights(plan.search_terms, index.bm25.idf, index.org_terms)
+    weights = term_weights(plan.search_terms, index.bm25.idf, index.org_terms | plan.name_terms)
     otherwise = {t: words for t in weights if (words := said_otherwise(t, index.bm25.idf))}
     superseded = index.shelf.superseded if plan.year is None else frozenset()
     count = count_pattern(plan.measure) if plan.measure else None

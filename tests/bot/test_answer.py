@@ -10,6 +10,7 @@ import pytest
 
 from bot.answer import Answerer, EmptyQuestion
 from bot.followup import Conversation
+from bot.query import plan_query
 from bot.services import Services
 from bot.settings import Settings
 from ingest.pipeline import run_ingest
@@ -346,3 +347,39 @@ def test_towns_that_fill_one_template_with_their_own_figures_each_speak(own_figu
     # the question names no town: each says its own figure, under its own name
     assert answer.answer.count("据《") >= 4 and "据《石桥镇2023年工作总结》" in answer.answer
     assert all(f"农村公路{km}公里" in answer.answer for km in (21, 12, 15))
+
+
+@pytest.fixture(scope="module")
+def untitled_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    """A report whose title names no unit, though its text keeps saying whose it is."""
+    folder = tmp_path_factory.mktemp("untitled")
+    (folder / "2024年工作总结和2025年工作谋划.txt").write_text(
+        "2024年工作总结和2025年工作谋划\n"
+        "2024年，我局坚持水利发展优先，聚焦水利工程建设、水利改革、水利安全监管和供水保障等重点任务，"
+        "全县水利事业稳中有进，水利投资再创新高。\n"
+        "一、2024年工作总结\n"
+        "（一）保障城乡供水\n"
+        "一是巩固城区供水。城区日供水能力达到8万吨。\n"
+        "二是抓好农村供水工程。全年新建农村供水工程12处，10月中旬完成建设任务并通过县级验收。\n"
+        "（二）加强水利安全监管\n"
+        "开展水利工程安全检查46次，整改隐患118处。\n"
+        "二、2025年工作谋划\n"
+        "继续推进水利现代化，新建农村供水工程8处。\n",
+        encoding="utf-8",
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=folder / "data", embed_cache=embed_cache, chunk_tokens=60
+    )  # small chunks: the opening paragraph is one of its own
+    svc = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
+    yield svc.answerer()
+    svc.close()
+
+
+def test_the_words_of_a_unit_named_for_an_untitled_report_tell_no_passage_apart(untitled_answerer):
+    question = "水利局今年农村供水工程建设任务完成情况如何？"
+    index = untitled_answerer.reader.current()
+    plan = plan_query(question, index.shelf, index.untitled_terms)
+    assert plan.groups and "水利" in plan.name_terms and "水利" not in index.org_terms
+    answer = untitled_answerer.ask(question)
+    assert answer.found and answer.answer.startswith("二是抓好农村供水工程")
