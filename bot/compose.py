@@ -184,6 +184,8 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
             continue
         if hits[p.hit_index].record.report_id != record.report_id and p.score < OTHER_REPORT * lead.score:
             continue
+        if asked.part and hits[p.hit_index].record.kind not in (asked.part, record.kind):
+            continue  # "今年加装了几部电梯": next year's target is no support for this year's figure
         support.append(p)
         seen.add(_key(p.text))
         used += len(p.text)

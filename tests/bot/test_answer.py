@@ -223,6 +223,18 @@ def test_the_one_year_a_question_names_picks_that_years_part(two_year_answerer, 
     assert answer.found and answer.sources[0].section.startswith(part)
 
 
+@pytest.mark.parametrize(
+    ("question", "said", "not_said"),
+    [
+        ("今年河道清淤了多少公里？", "清淤36公里", "40公里"),
+        ("明年计划新建多少处农村供水工程？", "工程15处", "工程12处"),
+    ],
+)
+def test_the_other_years_figure_does_not_follow_the_answer(two_year_answerer, question, said, not_said):
+    answer = two_year_answerer.ask(question)
+    assert answer.found and said in answer.answer and not_said not in answer.answer
+
+
 def test_a_unit_the_reports_speak_of_is_searched_though_it_wrote_none(two_year_answerer):
     answer = two_year_answerer.ask("今年省水利厅批复了哪两座水库除险加固？")
     assert answer.found and "白石水库和青龙水库" in answer.answer
