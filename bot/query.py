@@ -60,7 +60,7 @@ class QueryPlan:
     def search_terms(self) -> tuple[str, ...]:
         """The search text's terms, segmented once however often retrieval, checks and answers ask."""
         if self._terms_of != self.search_text:
-            self._terms, self._terms_of = search_terms(self.search_text), self.search_text
+            self._terms, self._terms_of = tuple(as_counted(terms(self.search_text))), self.search_text
         return self._terms
 
     @property
@@ -112,10 +112,6 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         measure=asked_measure(question),
     )
     return plan
-
-
-def search_terms(text: str) -> tuple[str, ...]:
-    return tuple(as_counted(terms(text)))
 
 
 @dataclass

@@ -123,7 +123,7 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
     framing, _ = _asking()
     text = normalize_for_match(plan.search_text).lower()
     spans = _part_spans(text)
-    naming = ignore | index.title_words | {t for name in plan.named for t in terms(name)}
+    naming = ignore | index.title_words | plan.name_terms
     skip = framing | STOPWORDS | naming
     question_terms = list(dict.fromkeys(plan.search_terms))
     kinds = _kind_words(text, question_terms)
@@ -372,13 +372,8 @@ def gives_count(
 def said_in_one_sentence(content: list[str], hits: list[Hit]) -> bool:
     """One sentence of the sources holds every content word of the question, as written (矛盾纠纷化解率 beside
     化解矛盾纠纷318起，化解率98.7%): the text says what is asked of, however far the model places the two."""
-    if not content:
-        return False
-    return any(
-        all(word in plain for word in content)
-        for hit in hits
-        for plain in _SENTENCE_END.split(normalize_for_match(hit.record.text).lower())
-    )
+    _, _, sentences = _retrieved(hits)
+    return bool(content) and any(all(word in sentence for word in content) for sentence in sentences)
 
 
 def term_coverage(question_terms: Iterable[str], hits: list[Hit], index: LoadedIndex, ignore: set[str]) -> float:
