@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.compose import compose
 from bot.errors import EmptyQuestion
-from bot.followup import Conversation, Turn, ask_back, carry_forward, subject
+from bot.followup import Conversation, Turn, ask_back, carry_forward, leans_softly, subject
 from bot.measure import asked_before, asks_list, redacted_only
+from bot.outline import Outline, missing_part, outline_of
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import (
@@ -155,7 +156,10 @@ class Answerer:
         on_token: Callable[[str], None] | None,
         k: int,
         notes: list[str],
+        soft: bool = True,
     ) -> Answer:
+        """`soft`: a question naming no unit may be taken as about the last turn's unit (`leans_softly`); if
+        that unit's report does not answer it, it is asked again of every report."""
         reports = index.manifest.reports
         if not _WORDY.search(question):
             return Answer(
@@ -165,7 +169,11 @@ class Answerer:
                 notes=notes,
             )
         standalone = self._standalone(question, conversation)
-        plan = carry_forward(plan_query(standalone, index.shelf, index.untitled_terms), conversation)
+        plan = plan_query(standalone, index.shelf, index.untitled_terms)
+        own_bare = not content_terms(plan, index, index.org_terms | plan.name_terms, kinds=True)
+        bare = own_bare and len(index.shelf.by_org) > 1
+        softly = soft and not report and leans_softly(plan, conversation, bare)
+        plan = carry_forward(plan, conversation, bare, softly)
         if report:
             wanted = normalize_for_match(report)
             chosen = [r.report_id for r in reports if wanted in normalize_for_match(r.title)]
@@ -174,16 +182,27 @@ class Answerer:
                     question, False, f"没有名为“{report}”的报告。已索引的报告：{report_names(reports)}", notes=notes
                 )
             plan.groups = [chosen]
-        elif (asked_back := ask_back(plan, conversation, index.shelf)) is not None:
+        elif (asked_back := ask_back(plan, conversation, index.shelf, bare)) is not None:
             return Answer(question, False, asked_back, notes=notes)
         unknown = _no_report_of(plan, reports) if plan.unknown_orgs and not plan.groups else None
         if unknown is not None and not _spoken_of(plan.unknown_orgs, index.records):
             return Answer(question, False, unknown, notes=notes)
+        ignore = index.org_terms | plan.name_terms
+        whole = plan.kind and plan.report_ids and not plan.comparison and not plan.across
+        if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
+            return Answer(question, False, missing, notes=notes)
+        if (outline := self._outline(plan, index, ignore)) is not None:
+            text, chunks, cited = outline.composed()
+            if conversation is not None:
+                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named)))
+            hits = [Hit(rec, 0.0, 0.0, 0.0) for rec in chunks]
+            return Answer(question, True, text, self._sources(hits, cited), notes)
         hits = retrieve(index, self.embedder, plan, k)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
-        ignore = index.org_terms | plan.name_terms
         if not self._relevant(hits, plan, index, ignore):
+            if softly:
+                return self._answer(index, question, report, conversation, on_token, k, notes, soft=False)
             return Answer(question, False, unknown or self._not_found(index, hits), self._sources(hits), notes=notes)
         text, cited, used_llm = self._compose(question, plan, hits, index, ignore, on_token, notes)
         if plan.amount and not used_llm and redacted_only(text.split("[", 1)[0]):
@@ -193,6 +212,19 @@ class Answerer:
         if conversation is not None:
             conversation.add(Turn(question, text, plan.groups, subject(plan, ignore), plan.kind, tuple(plan.named)))
         return answer
+
+    def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:
+        """A question about a whole part of one unit's report, with nothing else to look for, gets the part's
+        headings (bot.outline)."""
+        if not plan.kind or plan.comparison or plan.across or content_terms(plan, index, ignore, kinds=True):
+            return None
+        shelf = index.shelf
+        ids = plan.report_ids or (
+            [r.report_id for r in shelf.reports if r.report_id not in shelf.superseded]
+            if len(shelf.by_org) == 1
+            else []
+        )
+        return outline_of(index.records, ids, plan.kind) if ids else None
 
     def _standalone(self, question: str, conversation: Conversation | None) -> str:
         if self.llm is None or self.prompts is None or conversation is None or conversation.last is None:

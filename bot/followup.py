@@ -54,11 +54,31 @@ def is_followup(question: str) -> bool:
     return len(stripped) <= 24 and bool(_FOLLOWUP.search(stripped))
 
 
-def carry_forward(plan: QueryPlan, conversation: Conversation | None) -> QueryPlan:
-    """A follow-up that names no report keeps the last one's reports and the names it was asked by, and
-    borrows its subject for search; the part it asks about is its own, else the last one's."""
+def leans_on_context(plan: QueryPlan, bare: bool) -> bool:
+    """A follow-up by its words (那…呢), or a question that names neither a unit nor anything to look for
+    ("存在什么问题？", "明年计划干什么？"): only the last turn says whose and about what."""
+    return is_followup(plan.question) or (bare and _names_no_unit(plan))
+
+
+def leans_softly(plan: QueryPlan, conversation: Conversation | None, bare: bool) -> bool:
+    """A question in a chat that names no unit but says what it asks ("明年打算怎么改进培训？" after two turns
+    about 统计局): most likely still about the last turn's unit, though it may be a new question for all."""
     last = conversation.last if conversation else None
-    if last is None or not is_followup(plan.question):
+    return last is not None and bool(last.groups) and _names_no_unit(plan) and not leans_on_context(plan, bare)
+
+
+def _names_no_unit(plan: QueryPlan) -> bool:
+    return not (plan.groups or plan.unknown_orgs or plan.across or plan.comparison)
+
+
+def carry_forward(
+    plan: QueryPlan, conversation: Conversation | None, bare: bool = False, soft: bool = False
+) -> QueryPlan:
+    """A follow-up that names no report keeps the last one's reports and the names it was asked by, and
+    borrows its subject for search; the part it asks about is its own, else the last one's. `bare`: the
+    question's own words name nothing to look for; `soft`: carry into a question that `leans_softly` too."""
+    last = conversation.last if conversation else None
+    if last is None or not (leans_on_context(plan, bare) or (soft and leans_softly(plan, conversation, bare))):
         return plan
     said = plan.search_text
     if not plan.groups and not plan.unknown_orgs:
@@ -76,15 +96,16 @@ def subject(plan: QueryPlan, ignore: set[str]) -> str:
     return " ".join(t for t in _bare_terms(plan.search_text, plan.named) if t not in ignore)[:120]
 
 
-def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf) -> str | None:
-    """A follow-up with nothing before it ("那明年呢？" opening a chat) is asked back, not searched.
+def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf, bare: bool = False) -> str | None:
+    """A follow-up with nothing before it ("那明年呢？" opening a chat, or "存在什么问题？" over several units'
+    reports) is asked back, not searched.
 
     Its own words say only which part (明年, 问题) or which unit it wants, not what about: a search would
     answer from whatever the bare words happen to fit, with citations that make the guess look sure.
     """
-    if (conversation is not None and conversation.last is not None) or not is_followup(plan.question):
+    if (conversation is not None and conversation.last is not None) or not leans_on_context(plan, bare):
         return None
-    if _own_words(plan):
+    if not bare and _own_words(plan):
         return None
     unit = plan.named[0] if plan.named else shelf.first_org()
     if plan.kind == "计划":

@@ -118,15 +118,16 @@ def _measure_chars() -> frozenset[str]:
     return frozenset(w for w in word_table("asking.txt")["measure"] if len(w) == 1)
 
 
-def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list[str]:
-    """The question's words that say what it asks about: not the unit, not the part, not the framing."""
+def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str], kinds: bool = False) -> list[str]:
+    """The question's words that say what it asks about: not the unit, not the part, not the framing, and
+    not the kind of thing asked for (哪些措施), unless `kinds`: what the question is about at all."""
     framing, _ = _asking()
     text = normalize_for_match(plan.search_text).lower()
     spans = _part_spans(text)
     naming = ignore | index.title_words | plan.name_terms
     skip = framing | STOPWORDS | naming
     question_terms = list(dict.fromkeys(plan.search_terms))
-    kinds = _kind_words(text, question_terms)
+    kind_words = set() if kinds else _kind_words(text, question_terms)
     out: list[str] = []
     for term in question_terms:
         trimmed = _trimmed(term, text)
@@ -135,15 +136,22 @@ def content_terms(plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> list
             not core
             or core in skip
             or term in skip
-            or term in kinds
+            or term in kind_words
             or _NUMBER.fullmatch(core)
-            or (len(core) == 1 and _CJK_ONE.match(core))
+            or (len(core) == 1 and _CJK_ONE.match(core) and not (kinds and _telling_char(core)))
             or _HOW_MANY.fullmatch(core)
             or _only_inside(text, term, spans)
         ):
             continue
         out.append(core)
     return list(dict.fromkeys(out))
+
+
+def _telling_char(char: str) -> bool:
+    """A one-character word that may be what a question is about (雨 in 下了多少雨), not a particle, modal or
+    measure (得 in 做得怎么样)."""
+    asking = char in STOPWORDS or bool(_asking()[1].fullmatch(char))
+    return not asking and char not in _modals() and char not in _results() and char not in _measure_chars()
 
 
 def _presence(

@@ -1,0 +1,118 @@
+"""Broad questions about a whole part of one report ("统计局今年做了哪些工作？", "林业局明年有什么打算？").
+
+Such a question names a unit and a part and nothing else to look for, so no passage answers it better than
+another: retrieval would quote whichever section happens to sit nearest. The report's author has already
+summed the part up in its headings (（一）…（二）… under "一、2023年工作总结"), so those headings, each cited to
+the section it opens, are the answer; the reader asks on about the one that interests them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.index.schema import SEP, ChunkRecord
+from ingest.lexicon.normalize import restore_censored
+
+SHOWN = 8
+"""Headings listed at most; a longer part says how many there are."""
+_STOPS = frozenset("。：:；;")
+_PART_NAMES = {"总结": "工作总结", "计划": "工作计划", "问题": "存在的问题"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    record: ChunkRecord
+    offset: int
+    """Where, in the record's text, the section it heads begins."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Outline:
+    report: str
+    root: str
+    """The part's own heading ("一、2023年工作总结"), empty when its sections stand at the top of the report."""
+    kind: str
+    headings: list[Heading]
+
+    def composed(self) -> tuple[str, list[ChunkRecord], dict[int, list[int]]]:
+        """The answer text with a [n] after each heading, the chunks it cites (source n is chunks[n-1]), and
+        the offsets each gave."""
+        chunks: list[ChunkRecord] = []
+        cited: dict[int, list[int]] = {}
+        lines = []
+        shown = self.headings[:SHOWN]
+        for heading in shown:
+            if heading.record not in chunks:
+                chunks.append(heading.record)
+            n = chunks.index(heading.record) + 1
+            cited.setdefault(n, []).append(heading.offset)
+            lines.append(f"{restore_censored(heading.text)}[{n}]")
+        part = f"的“{restore_censored(self.root)}”" if self.root else f"的{_PART_NAMES.get(self.kind, '')}"
+        opening = f"《{self.report}》{part}分{len(self.headings)}个方面："
+        if len(self.headings) > len(shown):
+            lines.append(f"……（以上为前{len(shown)}个方面）")
+        return "\n".join([opening, *lines]), chunks, cited
+
+
+def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str) -> Outline | None:
+    """The first of these reports whose `kind` part branches into two headings or more, listed at the level
+    where its sections first part ways: under a part heading when all share one, else at the top. A part
+    one chunk holds is no outline: the answer quotes it whole."""
+    for report_id in report_ids:
+        placed = [
+            (rec.start + part.offset, rec, part.offset, part.section.split(SEP))
+            for rec in records
+            if rec.report_id == report_id and rec.kind == kind
+            for part in (rec.parts or ())
+            if part.section
+        ]
+        if not placed:
+            continue
+        placed.sort(key=lambda p: p[0])
+        paths = [path for *_, path in placed]
+        depth = _shared_depth(paths)
+        headings: list[Heading] = []
+        seen: set[str] = set()
+        for _, rec, offset, path in placed:
+            if len(path) > depth and path[depth] not in seen:
+                seen.add(path[depth])
+                headings.append(Heading(rec, offset, _as_written(rec.text, offset, path[depth])))
+        if len(headings) >= 2 and len({h.record.chunk_id for h in headings}) >= 2:
+            return Outline(placed[0][1].report, SEP.join(paths[0][:depth]), kind, headings)
+    return None
+
+
+def missing_part(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str) -> str | None:
+    """Why a question about a part no one of these reports has ("存在什么问题？" of a report that lists none)
+    cannot be answered, naming the parts the report does have; None when one of them has it."""
+    tops: dict[str, list[str]] = {}
+    for rec in records:
+        if rec.report_id in report_ids:
+            if rec.kind == kind:
+                return None
+            top = rec.section.split(SEP)[0]
+            if top and top not in tops.setdefault(rec.report, []):
+                tops[rec.report].append(top)
+    if not tops:
+        return None
+    report, parts = next(iter(tops.items()))
+    listed = f"报告的各部分：{'；'.join(restore_censored(p) for p in parts)}。" if parts else ""
+    return f"《{report}》中没有“{_PART_NAMES.get(kind, kind)}”这一部分。{listed}"
+
+
+def _as_written(text: str, offset: int, heading: str) -> str:
+    """The heading with the stop it ends with in the report (（一）完成年度收支目标。), so it quotes the text."""
+    end = offset + len(heading)
+    if text.startswith(heading, offset) and text[end : end + 1] in _STOPS:
+        return text[offset : end + 1]
+    return heading
+
+
+def _shared_depth(paths: list[list[str]]) -> int:
+    """How many headings every path starts with (a part's text before its first subsection shares them all)."""
+    depth = 0
+    while all(len(p) > depth and p[depth] == paths[0][depth] for p in paths):
+        depth += 1
+    return depth
