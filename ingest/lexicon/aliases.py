@@ -317,9 +317,14 @@ def mentions(text: str) -> list[Mention]:
     found: list[Mention] = []
     for block in _CJK_RUN.finditer(text):
         chars, begin, i = block.group(), 0, 0
+        cuts: set[int] | None = None
         while i < len(chars):
             end = next((e for e in words.endings if chars.startswith(e, i)), None)
-            if end is None or any(len(w) > len(end) and chars.startswith(w, i) for w in words.not_end):
+            if end is not None and any(len(w) > len(end) and chars.startswith(w, i) for w in words.not_end):
+                cuts = _word_ends(chars) if cuts is None else cuts
+                if i + len(end) not in cuts:
+                    end = None  # 当前局面: 局面 is the word; 财政局|面临: the name ends at 局
+            if end is None:
                 i += 1
                 continue
             run = chars[begin : i + len(end)]
@@ -330,6 +335,14 @@ def mentions(text: str) -> list[Mention]:
                 begin = i + len(end)
             i += len(end)
     return found
+
+
+def _word_ends(chars: str) -> set[int]:
+    ends, at = set(), 0
+    for word in segment(chars):
+        at += len(word)
+        ends.add(at)
+    return ends
 
 
 def _mention(run: str, start: int, kind: str, stem_len: int) -> Mention:

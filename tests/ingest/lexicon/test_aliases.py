@@ -99,6 +99,16 @@ def test_a_segmentation_accident_neither_cuts_nor_makes_up_a_name():
     assert mentions("电梯加装了多少部？") == []
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("人社局面临哪些困难？", "人社局"), ("松涛区审计局面临哪些困难？", "松涛区审计局"), ("当前局面如何？", None)],
+)
+def test_a_word_that_starts_with_an_ending_hides_a_name_only_where_it_is_the_word(question, name):
+    """局面 is a word (当前局面), but in 财政局面临 the name ends at 局 and 面临 follows: jieba's cut decides."""
+    found = mentions(question)
+    assert [m.run[-len(name) :] for m in found] == [name] if name else found == []
+
+
 def test_look_alikes_are_not_short_forms():
     # 监管局 drops 市场监督管理局's first character: as often another unit (金融监管局), so only LOOSE:
     # not enough to choose the report, too much to refuse the question.

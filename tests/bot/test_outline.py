@@ -1,0 +1,156 @@
+"""Broad questions about a whole part of one report: its headings, each cited; a part the report lacks, said so;
+and in a chat, questions that name no unit.
+
+Two reports of our own (a 交通运输局 whose summary is too long for one chunk, a 文化旅游局 with no problems part),
+ingested into a real Chroma as `reportbot ingest` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.followup import Conversation
+from bot.outline import outline_of
+from bot.services import Services
+from bot.settings import Settings
+from ingest.pipeline import run_ingest
+
+TRANSPORT = "云溪县交通运输局2025年工作总结及2026年工作计划"
+CULTURE = "云溪县文化和旅游局2025年工作总结及2026年工作计划"
+
+_TRANSPORT = f"""{TRANSPORT}
+一、2025年工作总结
+（一）农村公路提档升级。
+全年新改建农村公路86公里，完成县道升级改造3条，实施危桥改造11座，农村公路优良中等路率达到88.6%。推行“路长制”，
+县乡村三级路长412名全部上岗，建立日常巡查、定期养护、应急抢通三项机制，全年处置路面病害1.2万平方米，
+清理边沟2100公里。新增农村公路养护公益性岗位160个，优先安排脱贫户和低收入户就业，人均年增收9000元。
+（二）客货运输服务提质。
+开通城乡公交线路6条，实现建制村通客车率100%，新投放新能源公交车45辆。完成县级物流配送中心建设，乡镇快递
+物流站点覆盖率达到100%，村级寄递物流服务点覆盖率达到92%。组织开展道路运输市场秩序整治，查处非法营运车辆
+37台次，约谈运输企业负责人19人次，城乡客运安全运行无事故。
+（三）交通重点项目建设。
+争取上级交通补助资金2.3亿元，完成交通固定资产投资9.6亿元，同比增长12%。云溪至河口二级公路建成通车，
+县城南外环线完成路基工程的85%，临港物流园连接线完成征地拆迁。建立重点项目周调度、月通报制度，县级领导包联
+项目7个，协调解决用地、资金、管线迁改等问题23个。
+（四）安全生产和行业治理。
+开展交通运输安全生产大排查大整治，排查隐患426处，整改到位419处，挂牌督办重大隐患3处。完成“两客一危”
+车辆动态监控全覆盖，驾驶员培训考核1800人次。推进交通运输综合执法改革，执法案卷评查优秀率达到90%。
+二、存在的问题
+农村公路养护资金缺口较大，部分乡道路面老化；城乡客运线路运营补贴压力大；专业技术人才不足。
+三、2026年工作计划
+（一）推进农村公路建设。计划新改建农村公路90公里，改造危桥12座。
+（二）完善运输服务体系。新开城乡公交线路4条，建成乡镇综合运输服务站5个。
+（三）抓好重点项目。力争完成交通固定资产投资10亿元，县城南外环线全线贯通。
+"""
+
+_CULTURE = f"""{CULTURE}
+一、2025年工作总结
+（一）公共文化服务。新建城市书房4个，举办文化惠民演出126场，图书馆年接待读者21万人次。
+（二）文旅融合发展。全县接待游客386万人次，旅游综合收入28.5亿元，创建省级旅游休闲街区1个。
+（三）安全生产。开展文旅场所安全生产检查42次，排查隐患58处，全部整改到位。
+二、2026年工作计划
+（一）公共文化服务。新建城市书房3个，推进乡镇综合文化站提档升级。
+（二）文旅融合发展。力争接待游客420万人次，创建国家AAAA级旅游景区1个。
+"""
+
+
+@pytest.fixture(scope="module")
+def outline_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
+    folder = tmp_path_factory.mktemp("outline")
+    (folder / f"{TRANSPORT}.txt").write_text(_TRANSPORT, encoding="utf-8")
+    (folder / f"{CULTURE}.txt").write_text(_CULTURE, encoding="utf-8")
+    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
+    services = Services(settings, serving=False)
+    assert not run_ingest([folder], settings, services.store, services.embeddings, show_progress=False).failed
+    yield services.answerer()
+    services.close()
+
+
+HEADINGS = [
+    "（一）农村公路提档升级。",
+    "（二）客货运输服务提质。",
+    "（三）交通重点项目建设。",
+    "（四）安全生产和行业治理。",
+]
+
+
+@pytest.mark.parametrize("question", ["交通运输局今年主要做了哪些工作？", "交通局2025年工作总体怎么样？"])
+def test_a_broad_question_about_a_long_part_is_answered_with_its_headings(outline_answerer, question):
+    answer = outline_answerer.ask(question)
+    assert answer.found
+    first, *lines = answer.answer.splitlines()
+    assert first == f"《{TRANSPORT}》的“一、2025年工作总结”分4个方面："
+    assert [line.split("[")[0] for line in lines] == HEADINGS
+    for line, source in zip(lines, answer.sources, strict=False):
+        n = int(line.rsplit("[", 1)[1].rstrip("]"))
+        heading = line.split("[")[0].rstrip("。")
+        assert answer.sources[n - 1].cited and answer.sources[n - 1].section.endswith(heading), source
+
+
+def test_the_outline_lists_headings_at_the_level_where_the_part_branches(outline_answerer):
+    index = outline_answerer.reader.current()
+    transport = next(r.report_id for r in index.manifest.reports if r.title == TRANSPORT)
+    outline = outline_of(index.records, [transport], "总结")
+    assert outline is not None and outline.root == "一、2025年工作总结"
+    assert [h.text for h in outline.headings] == HEADINGS
+
+
+def test_a_part_one_chunk_holds_is_quoted_not_outlined(outline_answerer):
+    answer = outline_answerer.ask("交通运输局存在哪些问题？")
+    assert answer.found and "分" not in answer.answer.split("：")[0]
+    assert "农村公路养护资金缺口较大" in answer.answer
+
+
+def test_a_unit_followed_by_a_verb_that_reads_as_a_word_with_its_ending_is_still_named(outline_answerer):
+    answer = outline_answerer.ask("交通运输局面临哪些困难？")  # 局面 is a word; here the name ends at 局
+    assert answer.found and answer.sources[0].report == TRANSPORT and "养护资金缺口" in answer.answer
+
+
+def test_a_question_with_a_topic_is_not_outlined(outline_answerer):
+    answer = outline_answerer.ask("交通运输局今年危桥改造了多少座？")
+    assert answer.found and "方面：" not in answer.answer and "11座" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["文旅局存在哪些问题？", "文化和旅游局有哪些不足？"])
+def test_a_part_the_report_lacks_is_said_so_with_the_parts_it_has(outline_answerer, question):
+    answer = outline_answerer.ask(question)
+    assert not answer.found
+    assert f"《{CULTURE}》中没有“存在的问题”这一部分" in answer.answer
+    assert "一、2025年工作总结；二、2026年工作计划" in answer.answer
+
+
+def test_a_chat_turns_from_the_outline_to_the_plan_and_to_another_unit(outline_answerer):
+    chat = Conversation()
+    assert "分4个方面" in outline_answerer.ask("交通运输局今年主要做了哪些工作？", conversation=chat).answer
+    plan = outline_answerer.ask("那明年呢？", conversation=chat)
+    assert plan.found and "计划新改建农村公路90公里" in plan.sources[0].text
+    problems = outline_answerer.ask("存在什么问题？", conversation=chat)
+    assert problems.found and "养护资金缺口" in problems.answer
+    other = outline_answerer.ask("文旅局呢？", conversation=chat)
+    assert not other.found and "没有“存在的问题”这一部分" in other.answer
+
+
+def test_a_question_naming_no_unit_in_a_chat_stays_with_the_last_unit(outline_answerer):
+    alone = outline_answerer.ask("安全生产排查了多少处隐患？")
+    assert alone.found and "426处" in alone.answer
+    chat = Conversation()
+    assert outline_answerer.ask("文旅局今年接待了多少游客？", conversation=chat).found
+    answer = outline_answerer.ask("安全生产排查了多少处隐患？", conversation=chat)
+    assert answer.found and "58处" in answer.answer and answer.sources[0].report == CULTURE
+
+
+def test_what_the_last_unit_does_not_say_is_asked_of_every_report(outline_answerer):
+    chat = Conversation()
+    assert outline_answerer.ask("文旅局今年接待了多少游客？", conversation=chat).found
+    answer = outline_answerer.ask("危桥改造了多少座？", conversation=chat)
+    assert answer.found and "11座" in answer.answer and answer.sources[0].report == TRANSPORT
+
+
+@pytest.mark.parametrize("question", ["存在什么问题？", "明年计划干什么？"])
+def test_a_chat_opening_with_no_unit_and_no_topic_is_asked_what_it_is_about(outline_answerer, question):
+    answer = outline_answerer.ask(question, conversation=Conversation())
+    assert not answer.found and answer.sources == [] and "还没有上一个问题" in answer.answer
