@@ -14,7 +14,7 @@ from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, carry_forward, leans_softly, subject
 from bot.measure import asked_before, asks_list, redacted_only
-from bot.outline import Outline, missing_part, outline_of
+from bot.outline import Heading, Outline, missing_part, outline_of
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import (
@@ -192,11 +192,10 @@ class Answerer:
         if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
             return Answer(question, False, missing, notes=notes)
         if (outline := self._outline(plan, index, ignore)) is not None:
-            text, chunks, cited = outline.composed()
+            text, headings = outline.composed()
             if conversation is not None:
                 conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named)))
-            hits = [Hit(rec, 0.0, 0.0, 0.0) for rec in chunks]
-            return Answer(question, True, text, self._sources(hits, cited), notes)
+            return Answer(question, True, text, _heading_sources(headings), notes)
         hits = retrieve(index, self.embedder, plan, k)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
@@ -369,6 +368,18 @@ def _spoken_of(names: Sequence[str], records: Sequence[ChunkRecord]) -> bool:
     """These chunks speak of every unit the question names without a report of its own (省水利厅 in "省水利厅批复了
     哪两座水库…"): one the reports tell of, in the passage that answers, rather than the author asked about."""
     return all(any(name in rec.text for rec in records) for name in names)
+
+
+def _heading_sources(headings: Sequence[Heading]) -> list[Source]:
+    """An outline's sources: each names its heading, and opens the heading's section (from a chunk inside it,
+    by the chunk; from a chunk holding several headings, by the offsets of this one's stretches)."""
+    out = []
+    for n, h in enumerate(headings, start=1):
+        rec = h.record
+        inside = rec.section == h.section or rec.section.startswith(h.section + SEP)
+        ref = rec.chunk_id if inside else cited_ref(rec, h.offsets)
+        out.append(Source(n, ref, rec.report, h.section, rec.file, rec.chunk_id, 0.0, rec.text, cited=True))
+    return out
 
 
 def cited_span(rec: ChunkRecord, offsets: Sequence[int]) -> Part:

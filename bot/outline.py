@@ -16,16 +16,20 @@ from ingest.lexicon.normalize import restore_censored
 
 SHOWN = 8
 """Headings listed at most; a longer part says how many there are."""
-_STOPS = frozenset("。：:；;")
+_STOPS = "。：:；;，,"
 _PART_NAMES = {"总结": "工作总结", "计划": "工作计划", "问题": "存在的问题"}
 
 
 @dataclass(frozen=True)
 class Heading:
     record: ChunkRecord
-    offset: int
-    """Where, in the record's text, the section it heads begins."""
+    """The first chunk under the heading."""
+    offsets: tuple[int, ...]
+    """Where, in that chunk's text, the first and the last stretch under the heading begin: a citation of
+    both opens all of the heading's section the chunk holds."""
     text: str
+    section: str
+    """The heading's path: what its citation names."""
 
 
 @dataclass(frozen=True)
@@ -36,24 +40,15 @@ class Outline:
     kind: str
     headings: list[Heading]
 
-    def composed(self) -> tuple[str, list[ChunkRecord], dict[int, list[int]]]:
-        """The answer text with a [n] after each heading, the chunks it cites (source n is chunks[n-1]), and
-        the offsets each gave."""
-        chunks: list[ChunkRecord] = []
-        cited: dict[int, list[int]] = {}
-        lines = []
+    def composed(self) -> tuple[str, list[Heading]]:
+        """The answer text with a [n] after each heading, and the headings shown (source n is the n-th)."""
         shown = self.headings[:SHOWN]
-        for heading in shown:
-            if heading.record not in chunks:
-                chunks.append(heading.record)
-            n = chunks.index(heading.record) + 1
-            cited.setdefault(n, []).append(heading.offset)
-            lines.append(f"{restore_censored(heading.text)}[{n}]")
+        lines = [f"{restore_censored(h.text).rstrip(_STOPS)}。[{n}]" for n, h in enumerate(shown, start=1)]
         part = f"的“{restore_censored(self.root)}”" if self.root else f"的{_PART_NAMES.get(self.kind, '')}"
         opening = f"《{self.report}》{part}分{len(self.headings)}个方面："
         if len(self.headings) > len(shown):
             lines.append(f"……（以上为前{len(shown)}个方面）")
-        return "\n".join([opening, *lines]), chunks, cited
+        return "\n".join([opening, *lines]), shown
 
 
 def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str) -> Outline | None:
@@ -76,9 +71,14 @@ def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: 
         headings: list[Heading] = []
         seen: set[str] = set()
         for _, rec, offset, path in placed:
-            if len(path) > depth and path[depth] not in seen:
+            if len(path) <= depth:
+                continue
+            if path[depth] not in seen:
                 seen.add(path[depth])
-                headings.append(Heading(rec, offset, _as_written(rec.text, offset, path[depth])))
+                headings.append(Heading(rec, (offset,), path[depth], SEP.join(path[: depth + 1])))
+            elif headings[-1].section == SEP.join(path[: depth + 1]) and headings[-1].record is rec:
+                last = headings[-1]
+                headings[-1] = Heading(rec, (last.offsets[0], offset), last.text, last.section)
         if len(headings) >= 2 and len({h.record.chunk_id for h in headings}) >= 2:
             return Outline(placed[0][1].report, SEP.join(paths[0][:depth]), kind, headings)
     return None
@@ -100,14 +100,6 @@ def missing_part(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind
     report, parts = next(iter(tops.items()))
     listed = f"报告的各部分：{'；'.join(restore_censored(p) for p in parts)}。" if parts else ""
     return f"《{report}》中没有“{_PART_NAMES.get(kind, kind)}”这一部分。{listed}"
-
-
-def _as_written(text: str, offset: int, heading: str) -> str:
-    """The heading with the stop it ends with in the report (（一）完成年度收支目标。), so it quotes the text."""
-    end = offset + len(heading)
-    if text.startswith(heading, offset) and text[end : end + 1] in _STOPS:
-        return text[offset : end + 1]
-    return heading
 
 
 def _shared_depth(paths: list[list[str]]) -> int:

@@ -89,6 +89,9 @@ def test_a_broad_question_about_a_long_part_is_answered_with_its_headings(outlin
         n = int(line.rsplit("[", 1)[1].rstrip("]"))
         heading = line.split("[")[0].rstrip("。")
         assert answer.sources[n - 1].cited and answer.sources[n - 1].section.endswith(heading), source
+    opened = outline_answerer.source(answer.sources[1].ref)
+    assert opened is not None and opened.text.startswith(HEADINGS[1]) and "查处非法营运车辆" in opened.text
+    assert HEADINGS[2] not in opened.text
 
 
 def test_the_outline_lists_headings_at_the_level_where_the_part_branches(outline_answerer):
@@ -96,7 +99,7 @@ def test_the_outline_lists_headings_at_the_level_where_the_part_branches(outline
     transport = next(r.report_id for r in index.manifest.reports if r.title == TRANSPORT)
     outline = outline_of(index.records, [transport], "总结")
     assert outline is not None and outline.root == "一、2025年工作总结"
-    assert [h.text for h in outline.headings] == HEADINGS
+    assert [h.text + "。" for h in outline.headings] == HEADINGS
 
 
 def test_a_part_one_chunk_holds_is_quoted_not_outlined(outline_answerer):
