@@ -113,6 +113,27 @@ def test_source_button_sends_the_whole_section_and_forged_data_is_refused(bot_se
     drive(app, scenario)
 
 
+def test_a_broad_question_gets_the_parts_headings_and_each_button_opens_its_section(bot_settings, open_services, tg):
+    app = build_application(open_services(bot_settings()))
+
+    async def scenario(app):
+        [answer] = await say(tg, USER, "统计局明年有什么打算？")
+        body, lines = _split_answer(answer.text)
+        opening, *headings = body.splitlines()
+        assert opening.endswith("的“三、2024年工作思路”分4个方面：") and len(headings) == 4
+        assert [int(n) for h in headings for n in re.findall(r"\[(\d+)\]", h)] == [1, 2, 3, 4]
+        assert len(lines) == 4 and all(SOURCE_LINE.match(line) for line in lines), lines
+        buttons = _buttons(answer.reply_markup)
+        assert len(buttons) == 4
+        tg.push_callback_query(USER, USER, buttons[1]["callback_data"], answer.message_id)
+        [_, section] = await messages(tg, USER, 2)
+        title, _, text = section.text.partition("\n\n")
+        assert title.endswith("三、2024年工作思路 › （二）坚持依法治统，持续推进法治建设见行见效")
+        assert text.startswith("（二）坚持依法治统") and "（三）" not in text
+
+    drive(app, scenario)
+
+
 def test_commands_start_help_reports_source_new_and_menu(bot_settings, open_services, tg):
     app = build_application(open_services(bot_settings()))
 
