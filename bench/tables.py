@@ -89,6 +89,45 @@ def quality() -> str:
     )
 
 
+def conversations() -> str:
+    d = _load("conversations")
+    if d is None or "table" not in d:
+        return "_conversations: not run yet._"
+    first = {r["set"]: r["ours"] for r in (_load("conversations-first") or {}).get("table", [])}
+    rows = []
+    for r in d["table"]:
+        o, n, f = r["ours"], r["naive_rrf"] or {}, first.get(r["set"], {})
+        rows.append(
+            [
+                r["set"] + (" **(held back)**" if r["set"].endswith("held") else ""),
+                o["turns"],
+                o["hit@1"],
+                o["hit@5"],
+                o["mrr"],
+                o["refused_unanswerable"],
+                o["refused_answerable"],
+                o["answer_leads_80"],
+                o.get("evidence_in_answer", ""),
+                f"{f['hit@1']} / {f['hit@5']} / {f['mrr']}, leads {f['answer_leads_80']}" if f else "",
+                f"{n.get('hit@1', '')} / {n.get('hit@5', '')} / {n.get('mrr', '')}" if n else "",
+            ]
+        )
+    header = [
+        "turns",
+        "count",
+        "hit@1",
+        "hit@5",
+        "MRR@5",
+        "unanswerable refused",
+        "answerable refused",
+        "answer leads (≤80 chars)",
+        "evidence in answer",
+        "first run (starting code): hit@1 / hit@5 / MRR, leads",
+        "naive RRF (dialogue joined) hit@1 / hit@5 / MRR",
+    ]
+    return "\n\n".join([f"k = {d['k']}.", _table(header, rows), _machine(d)])
+
+
 def ingest_speed() -> str:
     d = _load("ingest_speed")
     if d is None:
@@ -305,6 +344,8 @@ def render() -> str:
             START,
             "### Quality (`python -m bench.quality`)",
             quality(),
+            "### Conversations (`python -m bench.conversations`)",
+            conversations(),
             "### Ingest speed (`python -m bench.ingest_speed`)",
             ingest_speed(),
             "### Latency (`python -m bench.latency`)",
