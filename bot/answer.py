@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.compose import compose
 from bot.errors import EmptyQuestion
-from bot.followup import Conversation, Turn, ask_back, carry_forward, leans_softly, subject
+from bot.followup import Conversation, Turn, ask_back, carry_forward, leans_softly
 from bot.measure import asked_before, asks_list, redacted_only
 from bot.outline import Heading, Outline, missing_part, outline_of
 from bot.prompts import Prompts
@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # LangChain's chat models take ~1 s to import; answers withou
     from ingest.index.embed import Embeddings
 
 log = logging.getLogger(__name__)
+PART_POOL = 3
+"""A question naming only a part of the report draws this many times k and keeps that part's chunks."""
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
@@ -196,10 +198,10 @@ class Answerer:
             if conversation is not None:
                 conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named)))
             return Answer(question, True, text, _heading_sources(headings), notes)
-        hits = retrieve(index, self.embedder, plan, k)
+        hits, judged = self._retrieve(index, plan, k, in_part=own_bare)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
-        if not self._relevant(hits, plan, index, ignore):
+        if not self._relevant(judged, plan, index, ignore):
             if softly:
                 return self._answer(index, question, report, conversation, on_token, k, notes, soft=False)
             return Answer(question, False, unknown or self._not_found(index, hits), self._sources(hits), notes=notes)
@@ -209,8 +211,23 @@ class Answerer:
         sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
-            conversation.add(Turn(question, text, plan.groups, subject(plan, ignore), plan.kind, tuple(plan.named)))
+            about = " ".join(content_terms(plan, index, ignore, kinds=True))[:120]
+            conversation.add(Turn(question, text, plan.groups, about, plan.kind, tuple(plan.named)))
         return answer
+
+    def _retrieve(self, index: LoadedIndex, plan: QueryPlan, k: int, in_part: bool) -> tuple[list[Hit], list[Hit]]:
+        """The hits to answer from, and the hits that decide whether the reports answer at all.
+
+        `in_part`: the question's own words name only a part ("那明年呢？" after 财政收支, "存在什么问题？"), so
+        only that part's chunks answer it, however well another part's heading matches the borrowed subject;
+        whether the report speaks of the subject at all is still judged on the plain ranking.
+        """
+        if not (in_part and plan.kind):
+            hits = retrieve(index, self.embedder, plan, k)
+            return hits, hits
+        pool = retrieve(index, self.embedder, plan, PART_POOL * k)
+        mine = [h for h in pool if h.record.kind == plan.kind]
+        return (mine or pool)[:k], pool[:k]
 
     def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:
         """A question about a whole part of one unit's report, with nothing else to look for, gets the part's

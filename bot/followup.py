@@ -90,12 +90,6 @@ def carry_forward(
     return plan
 
 
-def subject(plan: QueryPlan, ignore: set[str]) -> str:
-    """What a turn was about, for the next one to borrow: its words without the unit, the year or the part
-    (明年, 打算), which a follow-up says for itself ("那今年呢？" after a plan question asks for the summary)."""
-    return " ".join(t for t in _bare_terms(plan.search_text, plan.named) if t not in ignore)[:120]
-
-
 def ask_back(plan: QueryPlan, conversation: Conversation | None, shelf: Shelf, bare: bool = False) -> str | None:
     """A follow-up with nothing before it ("那明年呢？" opening a chat, or "存在什么问题？" over several units'
     reports) is asked back, not searched.
