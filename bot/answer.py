@@ -227,6 +227,7 @@ class Answerer:
             return hits, hits
         pool = retrieve(index, self.embedder, plan, PART_POOL * k)
         mine = [h for h in pool if h.record.kind == plan.kind]
+        mine.sort(key=lambda h: not h.record.section)  # the report's opening lines are no part of it
         return (mine or pool)[:k], pool[:k]
 
     def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:

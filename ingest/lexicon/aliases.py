@@ -260,7 +260,7 @@ def match(name: str, org: str) -> Match:
         if stem == form.stem and kind == form.kind:
             return Match.EXACT
         if kind == form.kind and (
-            (not stem and kind in unit_words().bare)
+            (not stem and (kind in unit_words().bare or name in unit_words().bare))
             or ((len(stem) >= 2 or stem == form.numbered) and abbreviates(stem, form.words))
         ):
             best = Match.SHORT
@@ -329,7 +329,7 @@ def mentions(text: str) -> list[Mention]:
                 continue
             run = chars[begin : i + len(end)]
             stem = run[: -len(end)]
-            if stem or words.kinds[end] in words.bare:
+            if stem or end in words.bare or words.kinds[end] in words.bare:
                 found.append(_mention(run, block.start() + begin, words.kinds[end], len(stem)))
             if not end.endswith(words.place_ends):  # 柏岗镇卫生院: a town's name may open the next unit's
                 begin = i + len(end)

@@ -21,6 +21,7 @@ from ingest.pipeline import run_ingest
 
 TRANSPORT = "云溪县交通运输局2025年工作总结及2026年工作计划"
 CULTURE = "云溪县文化和旅游局2025年工作总结及2026年工作计划"
+STREET = "云溪县城关街道办事处2025年工作总结和2026年工作计划"
 
 _TRANSPORT = f"""{TRANSPORT}
 一、2025年工作总结
@@ -51,11 +52,25 @@ _CULTURE = f"""{CULTURE}
 """
 
 
+_STREET = f"""{STREET}
+2025年，城关街道在县委、县政府的坚强领导下，聚焦民生实事，扎实推进各项工作。现将有关情况报告如下。
+一、2025年工作总结
+（一）背街小巷改造。完成背街小巷改造14条，新增路灯260盏。
+（二）社区养老服务。建成社区食堂4个，全年助餐5.6万人次。
+二、存在的问题
+社区工作者流动性大，部分老旧小区无物业管理。
+三、2026年工作计划
+（一）改造背街小巷10条。
+（二）新建社区食堂2个。
+"""
+
+
 @pytest.fixture(scope="module")
 def outline_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
     folder = tmp_path_factory.mktemp("outline")
     (folder / f"{TRANSPORT}.txt").write_text(_TRANSPORT, encoding="utf-8")
     (folder / f"{CULTURE}.txt").write_text(_CULTURE, encoding="utf-8")
+    (folder / f"{STREET}.txt").write_text(_STREET, encoding="utf-8")
     settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
     services = Services(settings, serving=False)
     assert not run_ingest([folder], settings, services.store, services.embeddings, show_progress=False).failed
@@ -104,6 +119,14 @@ def test_a_part_one_chunk_holds_is_quoted_not_outlined(outline_answerer):
 def test_a_unit_followed_by_a_verb_that_reads_as_a_word_with_its_ending_is_still_named(outline_answerer):
     answer = outline_answerer.ask("交通运输局面临哪些困难？")  # 局面 is a word; here the name ends at 局
     assert answer.found and answer.sources[0].report == TRANSPORT and "养护资金缺口" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["城关街道今年工作怎么样？", "城关街道2025年做了什么？", "街道办今年做了什么？"])
+def test_a_short_part_is_quoted_from_its_heading_not_from_the_reports_opening(outline_answerer, question):
+    """The opening lines name the unit, so they sit nearest to any question naming it; they are no part."""
+    answer = outline_answerer.ask(question)
+    assert answer.found and answer.sources[0].report == STREET
+    assert answer.answer.startswith("一、2025年工作总结") and "现将有关情况报告如下" not in answer.answer
 
 
 def test_a_question_with_a_topic_is_not_outlined(outline_answerer):

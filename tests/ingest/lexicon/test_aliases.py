@@ -109,6 +109,15 @@ def test_a_word_that_starts_with_an_ending_hides_a_name_only_where_it_is_the_wor
     assert [m.run[-len(name) :] for m in found] == [name] if name else found == []
 
 
+def test_a_street_office_is_named_by_its_kind_alone_but_a_street_is_no_unit():
+    [mention] = mentions("街道办今年做了什么？")
+    assert UnitIndex.of(["云溪县城关街道办事处", "石门县审计局"]).named(mention) == (
+        Match.SHORT,
+        ["云溪县城关街道办事处"],
+    )
+    assert mentions("街道环境怎么样？") == [] and mentions("街道今年做了什么？") == []
+
+
 def test_look_alikes_are_not_short_forms():
     # 监管局 drops 市场监督管理局's first character: as often another unit (金融监管局), so only LOOSE:
     # not enough to choose the report, too much to refuse the question.
