@@ -232,8 +232,8 @@ class Answerer:
 
     def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:
         """A question about a whole part of one unit's report, with nothing else to look for, gets the part's
-        headings (bot.outline)."""
-        if not plan.kind or plan.comparison or plan.across or content_terms(plan, index, ignore, kinds=True):
+        headings (bot.outline); one naming no part ("介绍一下统计局的工作"), the report's parts."""
+        if plan.comparison or plan.across or content_terms(plan, index, ignore, kinds=True):
             return None
         shelf = index.shelf
         ids = plan.report_ids or (

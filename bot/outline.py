@@ -37,29 +37,34 @@ class Outline:
     report: str
     root: str
     """The part's own heading ("一、2023年工作总结"), empty when its sections stand at the top of the report."""
-    kind: str
+    kind: str | None
+    """The part outlined; None for the whole report, whose parts are its headings."""
     headings: list[Heading]
 
     def composed(self) -> tuple[str, list[Heading]]:
         """The answer text with a [n] after each heading, and the headings shown (source n is the n-th)."""
         shown = self.headings[:SHOWN]
         lines = [f"{restore_censored(h.text).rstrip(_STOPS)}。[{n}]" for n, h in enumerate(shown, start=1)]
-        part = f"的“{restore_censored(self.root)}”" if self.root else f"的{_PART_NAMES.get(self.kind, '')}"
-        opening = f"《{self.report}》{part}分{len(self.headings)}个方面："
+        if self.root:
+            part = f"的“{restore_censored(self.root)}”"
+        else:
+            part = f"的{_PART_NAMES[self.kind]}" if self.kind in _PART_NAMES else ""
+        unit = "个方面" if self.kind else "个部分"
+        opening = f"《{self.report}》{part}分{len(self.headings)}{unit}："
         if len(self.headings) > len(shown):
-            lines.append(f"……（以上为前{len(shown)}个方面）")
+            lines.append(f"……（以上为前{len(shown)}{unit}）")
         return "\n".join([opening, *lines]), shown
 
 
-def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str) -> Outline | None:
-    """The first of these reports whose `kind` part branches into two headings or more, listed at the level
-    where its sections first part ways: under a part heading when all share one, else at the top. A part
-    one chunk holds is no outline: the answer quotes it whole."""
+def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str | None) -> Outline | None:
+    """The first of these reports whose `kind` part (None: the whole report) branches into two headings or
+    more, listed at the level where its sections first part ways: under a part heading when all share one,
+    else at the top. A part one chunk holds is no outline: the answer quotes it whole."""
     for report_id in report_ids:
         placed = [
             (rec.start + part.offset, rec, part.offset, part.section.split(SEP))
             for rec in records
-            if rec.report_id == report_id and rec.kind == kind
+            if rec.report_id == report_id and kind in (None, rec.kind)
             for part in (rec.parts or ())
             if part.section
         ]

@@ -102,6 +102,19 @@ def test_a_broad_question_about_a_long_part_is_answered_with_its_headings(outlin
     assert HEADINGS[2] not in opened.text
 
 
+@pytest.mark.parametrize("question", ["介绍一下交通运输局的工作", "交通运输局的报告主要内容是什么？"])
+def test_a_question_naming_only_a_unit_gets_the_reports_parts(outline_answerer, question):
+    answer = outline_answerer.ask(question)
+    assert answer.found
+    assert answer.answer.splitlines() == [
+        f"《{TRANSPORT}》分3个部分：",
+        "一、2025年工作总结。[1]",
+        "二、存在的问题。[2]",
+        "三、2026年工作计划。[3]",
+    ]
+    assert [s.section for s in answer.sources] == ["一、2025年工作总结", "二、存在的问题", "三、2026年工作计划"]
+
+
 def test_the_outline_lists_headings_at_the_level_where_the_part_branches(outline_answerer):
     index = outline_answerer.reader.current()
     transport = next(r.report_id for r in index.manifest.reports if r.title == TRANSPORT)
