@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.compose import compose
 from bot.errors import EmptyQuestion
-from bot.followup import Conversation, Turn, ask_back, carry_forward, leans_softly
+from bot.followup import Conversation, Turn, ask_back, asked_ordinal, carry_forward, leans_softly
 from bot.measure import asked_before, asks_list, redacted_only
 from bot.outline import Heading, Outline, missing_part, outline_of
 from bot.prompts import Prompts
@@ -32,6 +32,7 @@ from ingest.index.manifest import ReportEntry
 from ingest.index.reader import IndexReader, LoadedIndex
 from ingest.index.schema import SEP, ChunkRecord, Part
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
+from ingest.lexicon.terms import terms
 
 if TYPE_CHECKING:  # LangChain's chat models take ~1 s to import; answers without an LLM never need them
     from langchain_core.language_models import BaseChatModel
@@ -170,6 +171,16 @@ class Answerer:
                 "这个问题里没有可检索的文字，请用中文提问，例如：粮食局明年打算新建哪些粮库？",
                 notes=notes,
             )
+        if conversation is not None and (n := asked_ordinal(question, conversation)) is not None:
+            listed = conversation.turns[-1].outline
+            if not 1 <= n <= len(listed):
+                return Answer(
+                    question,
+                    False,
+                    f"上一个回答列出了{len(listed)}项，请说第1到第{len(listed)}项中的哪一项。",
+                    notes=notes,
+                )
+            return self._heading_answer(index, question, listed[n - 1], conversation, k, notes)
         standalone = self._standalone(question, conversation)
         plan = plan_query(standalone, index.shelf, index.untitled_terms)
         own_bare = not content_terms(plan, index, index.org_terms | plan.name_terms, kinds=True)
@@ -196,7 +207,8 @@ class Answerer:
         if (outline := self._outline(plan, index, ignore)) is not None:
             text, headings = outline.composed()
             if conversation is not None:
-                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named)))
+                listed = tuple((h.record.report_id, h.section) for h in headings)
+                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
             return Answer(question, True, text, _heading_sources(headings), notes)
         hits, judged = self._retrieve(index, plan, k, in_part=own_bare)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
@@ -229,6 +241,36 @@ class Answerer:
         mine = [h for h in pool if h.record.kind == plan.kind]
         mine.sort(key=lambda h: not h.record.section)  # the report's opening lines are no part of it
         return (mine or pool)[:k], pool[:k]
+
+    def _heading_answer(
+        self,
+        index: LoadedIndex,
+        question: str,
+        picked: tuple[str, str],
+        conversation: Conversation | None,
+        k: int,
+        notes: list[str],
+    ) -> Answer:
+        """ "第二个方面呢？" after an outline: that heading's section, from its start, as its chunks tell it."""
+        report_id, section = picked
+        under = [
+            rec
+            for rec in index.records
+            if rec.report_id == report_id and any(_under(p.section, section) for p in rec.parts or ())
+        ]
+        hits = [Hit(rec, 0.0, 0.0, 0.0) for rec in under[:k]]
+        heading = section.split(SEP)[-1]
+        composed = compose(
+            terms(heading), hits, index.bm25, self.settings.answer_chars, index.org_terms, question=heading
+        )
+        if not hits or not composed.cited:
+            return Answer(question, False, self._not_found(index, hits), notes=notes)
+        last = conversation.last if conversation else None
+        if conversation is not None and last is not None:
+            about = " ".join(terms(heading))[:120]
+            kind = hits[0].record.kind
+            conversation.add(Turn(question, composed.text, [[report_id]], about, kind, last.named, last.outline))
+        return Answer(question, True, composed.text, self._sources(hits, composed.cited), notes)
 
     def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:
         """A question about a whole part of one unit's report, with nothing else to look for, gets the part's
@@ -426,6 +468,10 @@ def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
         return rec.chunk_id
     lo, hi = min(offsets), max(offsets)
     return f"{rec.chunk_id}:{lo}" + (f"-{hi}" if hi != lo else "")
+
+
+def _under(section: str, heading: str) -> bool:
+    return section == heading or section.startswith(heading + SEP)
 
 
 def _depth(path: str) -> int:

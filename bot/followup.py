@@ -24,6 +24,8 @@ class Turn:
     subject: str
     kind: str | None = None
     named: tuple[str, ...] = ()
+    outline: tuple[tuple[str, str], ...] = ()
+    """(report id, section) of each heading an outline answer listed, in order: "第二个方面呢？" picks one."""
 
 
 @dataclass
@@ -47,6 +49,32 @@ class Conversation:
 
     def pairs(self) -> list[tuple[str, str]]:
         return [(t.question, t.answer) for t in self.turns]
+
+
+_NUMERALS = "一二三四五六七八九十"
+_ORDINAL = re.compile(
+    rf"第([{_NUMERALS}]{{1,3}}|\d{{1,2}})个?(?=方面|部分|点|项|条|呢|[？?，,。]|$)|[（(]([{_NUMERALS}]{{1,3}}|\d{{1,2}})[）)]"
+)
+ORDINAL_CHARS = 30
+"""Longest question read as picking a heading of the last outline by its number."""
+
+
+def asked_ordinal(question: str, conversation: Conversation | None) -> int | None:
+    """After an outline, "第二个方面具体说说" / "（三）呢？" asks about the heading of that number (1-based)."""
+    last = conversation.last if conversation else None
+    if last is None or not last.outline or len(question.strip()) > ORDINAL_CHARS:
+        return None
+    m = _ORDINAL.search(question)
+    return _number(m.group(1) or m.group(2)) if m else None
+
+
+def _number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    tens, _, ones = text.rpartition("十")
+    if "十" not in text:
+        return _NUMERALS.index(text) + 1 if len(text) == 1 else 0
+    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(ones) + 1 if ones else 0)
 
 
 def is_followup(question: str) -> bool:

@@ -197,3 +197,15 @@ def test_a_follow_up_naming_only_a_part_answers_from_that_part(outline_answerer)
     assert (
         answer.answer.startswith("（一）推进农村公路建设") or "计划新改建农村公路90公里" in answer.answer.split("[")[0]
     )
+
+
+def test_after_an_outline_a_heading_is_picked_by_its_number(outline_answerer):
+    chat = Conversation()
+    assert "分4个方面" in outline_answerer.ask("交通运输局今年主要做了哪些工作？", conversation=chat).answer
+    third = outline_answerer.ask("第三个方面具体说说", conversation=chat)
+    assert third.found and "完成交通固定资产投资9.6亿元" in third.answer
+    assert all(s.section.startswith("一、2025年工作总结 › （三）交通重点项目建设") for s in third.cited_sources)
+    second = outline_answerer.ask("（二）呢？", conversation=chat)  # the list still stands after a picked heading
+    assert second.found and "开通城乡公交线路6条" in second.answer
+    beyond = outline_answerer.ask("第九个呢？", conversation=chat)
+    assert not beyond.found and beyond.answer == "上一个回答列出了4项，请说第1到第4项中的哪一项。"
