@@ -23,7 +23,9 @@ real table; 120 questions), measured the same way (`results/quality-fresh2-first
 `results/quality-fresh3-first.json`); sessions 10 and 11 added `bench/questions-fresh4.jsonl` and
 `bench/questions-fresh5.jsonl` (40 each, plain, spoken and paraphrased; `results/quality-fresh5-first.json`);
 session 12 added `bench/questions-fresh6.jsonl` (40 more the same way; `results/quality-fresh6-first.json`, measured
-with the session's starting code and `results/quality-fresh6-first-now.json` with the code written before the set).
+with the session's starting code and `results/quality-fresh6-first-now.json` with the code written before the set);
+session 13 added `bench/questions-fresh7.jsonl` the same way (`results/quality-fresh7-first.json`,
+`results/quality-fresh7-first-now.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -57,6 +59,7 @@ from bench.common import (
     FRESH4,
     FRESH5,
     FRESH6,
+    FRESH7,
     MORE,
     OFFTOPIC,
     bench_settings,
@@ -136,6 +139,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("fresh5·held", "shared", FRESH5, "held"),
         ("fresh6·tune", "shared", FRESH6, "tune"),
         ("fresh6·held", "shared", FRESH6, "held"),
+        ("fresh7·tune", "shared", FRESH7, "tune"),
+        ("fresh7·held", "shared", FRESH7, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),

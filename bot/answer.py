@@ -183,7 +183,8 @@ class Answerer:
             return self._heading_answer(index, question, listed[n - 1], conversation, k, notes)
         standalone = self._standalone(question, conversation)
         plan = plan_query(standalone, index.shelf, index.untitled_terms)
-        own_bare = not content_terms(plan, index, index.org_terms | plan.name_terms, kinds=True)
+        own = content_terms(plan, index, index.org_terms | plan.name_terms, kinds=True)
+        own_bare = not own
         bare = own_bare and len(index.shelf.by_org) > 1
         softly = soft and not report and leans_softly(plan, conversation, bare)
         plan = carry_forward(plan, conversation, bare, softly)
@@ -203,6 +204,8 @@ class Answerer:
         ignore = index.org_terms | plan.name_terms
         whole = plan.kind and plan.report_ids and not plan.comparison and not plan.across
         if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
+            if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
+                conversation.add(Turn(question, missing, plan.groups, "", plan.kind, tuple(plan.named)))
             return Answer(question, False, missing, notes=notes)
         if (outline := self._outline(plan, index, ignore)) is not None:
             text, headings = outline.composed()
@@ -210,10 +213,23 @@ class Answerer:
                 listed = tuple((h.record.report_id, h.section) for h in headings)
                 conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
             return Answer(question, True, text, _heading_sources(headings), notes)
-        hits, judged = self._retrieve(index, plan, k, in_part=own_bare)
+        borrowed = own_bare and bool(content_terms(plan, index, ignore, kinds=True))
+        hits, judged = self._retrieve(index, plan, k, in_part=own_bare, borrowed=borrowed)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
-        if not self._relevant(judged, plan, index, ignore):
+        # "管委会呢？" after "存在什么问题？": a unit's part, asked for as a whole, is there (or was said missing above)
+        whole_part = (
+            own_bare
+            and not borrowed
+            and bool(plan.groups)
+            and bool(hits)
+            and hits[0].record.kind == plan.kind
+            and not (plan.year and not any(str(plan.year) in h.record.search_text for h in hits))
+        )
+        if not whole_part and (
+            not self._relevant(judged, plan, index, ignore)
+            or (softly and self._said_elsewhere(index, standalone, own, hits, k))
+        ):
             if softly:
                 return self._answer(index, question, report, conversation, on_token, k, notes, soft=False)
             return Answer(question, False, unknown or self._not_found(index, hits), self._sources(hits), notes=notes)
@@ -223,16 +239,28 @@ class Answerer:
         sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
-            about = " ".join(content_terms(plan, index, ignore, kinds=True))[:120]
+            about = " ".join(_about(content_terms(plan, index, ignore, kinds=True), hits, own_bare))[:120]
             conversation.add(Turn(question, text, plan.groups, about, plan.kind, tuple(plan.named)))
         return answer
 
-    def _retrieve(self, index: LoadedIndex, plan: QueryPlan, k: int, in_part: bool) -> tuple[list[Hit], list[Hit]]:
+    def _said_elsewhere(self, index: LoadedIndex, question: str, own: list[str], hits: list[Hit], k: int) -> bool:
+        """A question taken as about the last turn's unit whose own words another report's top source holds
+        more of ("老旧小区改造了多少个？" after 水利局's rivers): it was a new question for every report."""
+        plain = plan_query(question, index.shelf, index.untitled_terms)
+        elsewhere = retrieve(index, self.embedder, plain, k)
+        ignore = index.org_terms | plain.name_terms
+        if not elsewhere or not hits:
+            return False
+        return term_coverage(own, elsewhere[:1], index, ignore) > term_coverage(own, hits[:1], index, ignore)
+
+    def _retrieve(
+        self, index: LoadedIndex, plan: QueryPlan, k: int, in_part: bool, borrowed: bool
+    ) -> tuple[list[Hit], list[Hit]]:
         """The hits to answer from, and the hits that decide whether the reports answer at all.
 
         `in_part`: the question's own words name only a part ("那明年呢？" after 财政收支, "存在什么问题？"), so
         only that part's chunks answer it, however well another part's heading matches the borrowed subject;
-        whether the report speaks of the subject at all is still judged on the plain ranking.
+        whether the report speaks of a `borrowed` subject at all is still judged on the plain ranking.
         """
         if not (in_part and plan.kind):
             hits = retrieve(index, self.embedder, plan, k)
@@ -240,7 +268,7 @@ class Answerer:
         pool = retrieve(index, self.embedder, plan, PART_POOL * k)
         mine = [h for h in pool if h.record.kind == plan.kind]
         mine.sort(key=lambda h: not h.record.section)  # the report's opening lines are no part of it
-        return (mine or pool)[:k], pool[:k]
+        return (mine or pool)[:k], pool[:k] if borrowed else (mine or pool)[:k]
 
     def _heading_answer(
         self,
@@ -283,6 +311,8 @@ class Answerer:
             if len(shelf.by_org) == 1
             else []
         )
+        if plan.year and not any(str(plan.year) in r.search_text for r in index.records if r.report_id in ids):
+            return None  # "…2027年计划做什么": no outline of another year's plan; the year check refuses it
         return outline_of(index.records, ids, plan.kind) if ids else None
 
     def _standalone(self, question: str, conversation: Conversation | None) -> str:
@@ -468,6 +498,15 @@ def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
         return rec.chunk_id
     lo, hi = min(offsets), max(offsets)
     return f"{rec.chunk_id}:{lo}" + (f"-{hi}" if hi != lo else "")
+
+
+def _about(words: list[str], hits: Sequence[Hit], borrowed: bool) -> list[str]:
+    """What the next turn may borrow: a question of borrowed words only ("存在什么问题？" after 水利投资) is about
+    them only when its top source says them all; else about its part as a whole ("教育局呢？" asks the problems)."""
+    if not borrowed or not hits:
+        return words
+    said = hits[0].record.search_text
+    return words if all(w in said for w in words) else []
 
 
 def _under(section: str, heading: str) -> bool:

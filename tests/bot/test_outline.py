@@ -209,3 +209,32 @@ def test_after_an_outline_a_heading_is_picked_by_its_number(outline_answerer):
     assert second.found and "开通城乡公交线路6条" in second.answer
     beyond = outline_answerer.ask("第九个呢？", conversation=chat)
     assert not beyond.found and beyond.answer == "上一个回答列出了4项，请说第1到第4项中的哪一项。"
+
+
+def test_a_part_asked_after_a_figure_is_asked_as_a_whole_of_the_next_unit(outline_answerer):
+    """ "存在什么问题？" after a figure is about the problems, not the figure: "街道办呢？" asks the street's problems."""
+    chat = Conversation()
+    assert outline_answerer.ask("交通运输局今年危桥改造了多少座？", conversation=chat).found
+    assert "养护资金缺口" in outline_answerer.ask("存在什么问题？", conversation=chat).answer
+    street = outline_answerer.ask("街道办呢？", conversation=chat)
+    assert street.found and "社区工作者流动性大" in street.answer
+
+
+def test_a_part_said_missing_still_sets_what_the_next_turn_asks(outline_answerer):
+    chat = Conversation()
+    assert outline_answerer.ask("文旅局今年接待了多少游客？", conversation=chat).found
+    assert not outline_answerer.ask("存在什么问题？", conversation=chat).found
+    transport = outline_answerer.ask("交通运输局呢？", conversation=chat)
+    assert transport.found and "养护资金缺口" in transport.answer
+
+
+def test_a_new_question_another_report_answers_better_leaves_the_last_unit(outline_answerer):
+    chat = Conversation()
+    assert outline_answerer.ask("交通运输局今年新改建农村公路多少公里？", conversation=chat).found
+    answer = outline_answerer.ask("新建了多少个社区食堂？", conversation=chat)
+    assert answer.found and answer.sources[0].report == STREET and "社区食堂4个" in answer.answer
+
+
+def test_a_year_no_report_covers_gets_no_outline(outline_answerer):
+    answer = outline_answerer.ask("交通运输局2028年计划做什么？")
+    assert not answer.found and "方面" not in answer.answer
