@@ -116,6 +116,8 @@ def chunk_report(
             lo, hi = spans[whole]
             pieces.append((whole, seg, lo, hi))
             done_upto = hi
+        elif seg.path == () and not seg.body:
+            continue  # end matter (a sign-off, a date): nothing to retrieve or cite
         elif seg.body or seg.path not in parents:  # a heading with nothing under it is its own text
             pieces.extend((seg.path, seg, s, e) for s, e in split_span(text, seg.start, seg.end, max_tokens, count))
     chunks: list[ChunkRecord] = []

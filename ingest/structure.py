@@ -40,6 +40,8 @@ _PART = "part-line"
 _PART_LINE = re.compile(r"[^。；;，,：:！？]{2,20}")
 _STANDALONE_END = re.compile(r"[。；;]")
 _CLAUSE_END = re.compile(r"[。；;！？]\s*")
+_SIGNATURE = re.compile(r"[^。；;，,：:！？、\d]{4,30}")
+"""A line of a name alone (the unit signing the report), just before its date."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,48 @@ def segment_report(text: str, headings: Mapping[str, int] | None = None) -> list
                 tree.push_family(run.key, heading_title(piece, number.end())[0])
                 tree.last_number[run.key] = _list_position(number.group(1))
             _emit_items(tree, piece, pos + cut, pos + stop if n + 1 < len(cuts) else end, emit)
-    return segments
+    return _end_matter_apart(text, segments)
+
+
+def _end_matter_apart(text: str, segments: list[Segment]) -> list[Segment]:
+    """The report's end matter (a closing paragraph, a sign-off, the unit's name, a date) goes under no
+    heading and makes no chunk: it is no part of the last item it follows, whose chunk it filled with words of
+    every topic ("2026年，县水利局将持续…" cited as （五）队伍建设), and alone it answers nothing, though it
+    names the unit and so sits near every question about it."""
+    words = part_words()
+    paragraphs = _paragraphs(text)
+    signed = closing = len(text)
+    for n in range(len(paragraphs) - 1, -1, -1):
+        at, para = paragraphs[n]
+        dated = n + 1 < len(paragraphs) and words.closing_line.search(paragraphs[n + 1][1]) is not None
+        if closing == len(text) and (words.closing_line.search(para) or (dated and _SIGNATURE.fullmatch(para))):
+            signed = at
+        elif words.closing_start.search(para) and not ITEM.match(para):
+            closing = at
+            break
+        else:
+            break
+    start = min(signed, closing)
+    if start >= len(text) or not segments or segments[-1].path == ():
+        return segments
+    out = []
+    for seg in segments:
+        if seg.end <= start:
+            out.append(seg)
+        elif seg.start < start:
+            out.append(Segment(seg.path, seg.ranks, seg.start, start, seg.body))
+    if not any(seg.body for seg in out if seg.path):
+        return segments  # nothing but end matter under the headings: keep the report as it was read
+    return [*out, Segment((), (), start, segments[-1].end, False)]
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    out, cursor = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((cursor + len(line) - len(line.lstrip()), line.strip()))
+        cursor += len(line) + 1
+    return out
 
 
 def _emit_items(tree: _Tree, piece: str, start: int, end: int, emit: Callable[[int, int], None]) -> None:

@@ -18,7 +18,7 @@ from ingest.lexicon.normalize import normalize_for_match
 SEP = " › "
 FORMAT = 2
 """Bumped when a field changes meaning: an index of another format is refused with `ingest --rebuild`."""
-PARSER = 5
+PARSER = 6
 """Bumped when reading a file gives other reports, sections or chunks: the next ingest re-reads every indexed
 file (vectors of unchanged chunks come from the embedding cache), and readers answer from the index as it is
 until then."""

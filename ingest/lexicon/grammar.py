@@ -117,6 +117,8 @@ class PartWords:
     ask_problem: re.Pattern[str]
     title: re.Pattern[str]
     not_title: re.Pattern[str]
+    closing_line: re.Pattern[str]
+    closing_start: re.Pattern[str]
 
     @property
     def headings(self) -> tuple[tuple[str, re.Pattern[str]], ...]:

@@ -560,3 +560,37 @@ def test_a_part_line_after_numbered_topics_opens_the_next_part():
         "一、2025年工作总结\n（一）气象监测\n全年新建站点24个，完成雷达站建设。\n存在的问题\n表中列出的问题。\n"
     )
     assert path_at(under_a_part, "表中列出")[0] == "一、2025年工作总结"  # a caption under a part stays there
+
+
+_END_MATTER = """青川县水利局2025年工作总结及2026年工作计划
+一、2025年工作总结
+（一）水利投资。全年完成水利投资4.86亿元。
+二、2026年工作计划
+（一）推进重点工程。确保清水河水库下闸蓄水。
+（二）加强水利队伍建设。计划公开招聘水利专业技术人员12名。
+2026年，县水利局将持续深入践行新时代治水思路，奋力谱写水利高质量发展新篇章。
+特此报告。
+青川县水利局
+2025年12月18日
+"""
+
+
+@pytest.mark.parametrize("needle", ["2026年，县水利局将", "特此报告", "青川县水利局\n2025年", "2025年12月18日"])
+def test_end_matter_stands_under_no_heading(needle):
+    text = _END_MATTER.split("\n", 1)[1]
+    assert path_at(text, "计划公开招聘") == ("二、2026年工作计划", "（二）加强水利队伍建设")
+    seg = segment_at(text, needle)
+    assert seg.path == () and not seg.body
+
+
+def test_end_matter_makes_no_chunk_and_leaves_the_last_item_its_own():
+    [report] = parse(_END_MATTER, "水利局.txt")
+    last = next(c for c in report.chunks if "计划公开招聘" in c.text)
+    assert last.part_at(last.text.index("计划公开招聘")).section.endswith("（二）加强水利队伍建设")
+    assert last.text.endswith("12名。")
+    assert not any("奋力谱写" in c.text or "2025年12月18日" in c.text for c in report.chunks)
+
+
+def test_a_last_item_that_merely_opens_with_a_year_is_no_end_matter():
+    text = _END_MATTER.split("\n", 1)[1].split("2026年，县水利局")[0] + "2026年计划新建小型水库2座，年内开工。\n"
+    assert path_at(text, "新建小型水库") == ("二、2026年工作计划", "（二）加强水利队伍建设")
