@@ -171,8 +171,8 @@ class Answerer:
                 "这个问题里没有可检索的文字，请用中文提问，例如：粮食局明年打算新建哪些粮库？",
                 notes=notes,
             )
-        if conversation is not None and (n := asked_ordinal(question, conversation)) is not None:
-            listed = conversation.turns[-1].outline
+        if conversation and conversation.last and (n := asked_ordinal(question, conversation)) is not None:
+            listed = conversation.last.outline
             if not 1 <= n <= len(listed):
                 return Answer(
                     question,
@@ -202,31 +202,13 @@ class Answerer:
         if unknown is not None and not _spoken_of(plan.unknown_orgs, index.records):
             return Answer(question, False, unknown, notes=notes)
         ignore = index.org_terms | plan.name_terms
-        whole = plan.kind and plan.report_ids and not plan.comparison and not plan.across
-        if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
-            if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
-                conversation.add(Turn(question, missing, plan.groups, "", plan.kind, tuple(plan.named)))
-            return Answer(question, False, missing, notes=notes)
-        if (outline := self._outline(plan, index, ignore)) is not None:
-            text, headings = outline.composed()
-            if conversation is not None:
-                listed = tuple((h.record.report_id, h.section) for h in headings)
-                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
-            return Answer(question, True, text, _heading_sources(headings), notes)
+        if (whole := self._part_answer(question, plan, index, ignore, own_bare, conversation, notes)) is not None:
+            return whole
         borrowed = own_bare and bool(content_terms(plan, index, ignore, kinds=True))
         hits, judged = self._retrieve(index, plan, k, in_part=own_bare, borrowed=borrowed)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
-        # "管委会呢？" after "存在什么问题？": a unit's part, asked for as a whole, is there (or was said missing above)
-        whole_part = (
-            own_bare
-            and not borrowed
-            and bool(plan.groups)
-            and bool(hits)
-            and hits[0].record.kind == plan.kind
-            and not (plan.year and not any(str(plan.year) in h.record.search_text for h in hits))
-        )
-        if not whole_part and (
+        if not (own_bare and not borrowed and _part_found(plan, hits)) and (
             not self._relevant(judged, plan, index, ignore)
             or (softly and self._said_elsewhere(index, standalone, own, hits, k))
         ):
@@ -242,6 +224,30 @@ class Answerer:
             about = " ".join(_about(content_terms(plan, index, ignore, kinds=True), hits, own_bare))[:120]
             conversation.add(Turn(question, text, plan.groups, about, plan.kind, tuple(plan.named)))
         return answer
+
+    def _part_answer(
+        self,
+        question: str,
+        plan: QueryPlan,
+        index: LoadedIndex,
+        ignore: set[str],
+        own_bare: bool,
+        conversation: Conversation | None,
+        notes: list[str],
+    ) -> Answer | None:
+        """A question about a whole part (or report) of one unit: the part said missing, or its outline."""
+        whole = plan.kind and plan.report_ids and not plan.comparison and not plan.across
+        if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
+            if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
+                conversation.add(Turn(question, missing, plan.groups, "", plan.kind, tuple(plan.named)))
+            return Answer(question, False, missing, notes=notes)
+        if (outline := self._outline(plan, index, ignore)) is None:
+            return None
+        text, headings = outline.composed()
+        if conversation is not None:
+            listed = tuple((h.record.report_id, h.section) for h in headings)
+            conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
+        return Answer(question, True, text, _heading_sources(headings), notes)
 
     def _said_elsewhere(self, index: LoadedIndex, question: str, own: list[str], hits: list[Hit], k: int) -> bool:
         """A question taken as about the last turn's unit whose own words another report's top source holds
@@ -466,8 +472,7 @@ def _heading_sources(headings: Sequence[Heading]) -> list[Source]:
     out = []
     for n, h in enumerate(headings, start=1):
         rec = h.record
-        inside = rec.section == h.section or rec.section.startswith(h.section + SEP)
-        ref = rec.chunk_id if inside else cited_ref(rec, h.offsets)
+        ref = rec.chunk_id if _under(rec.section, h.section) else cited_ref(rec, h.offsets)
         out.append(Source(n, ref, rec.report, h.section, rec.file, rec.chunk_id, 0.0, rec.text, cited=True))
     return out
 
@@ -498,6 +503,14 @@ def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
         return rec.chunk_id
     lo, hi = min(offsets), max(offsets)
     return f"{rec.chunk_id}:{lo}" + (f"-{hi}" if hi != lo else "")
+
+
+def _part_found(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
+    """ "管委会呢？" after "存在什么问题？": the unit's part, asked for as a whole, is what retrieval found (of the
+    year asked, if one is), so no words of the question need be in it."""
+    if not (plan.groups and hits and hits[0].record.kind == plan.kind):
+        return False
+    return not plan.year or any(str(plan.year) in h.record.search_text for h in hits)
 
 
 def _about(words: list[str], hits: Sequence[Hit], borrowed: bool) -> list[str]:

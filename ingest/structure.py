@@ -209,18 +209,16 @@ def _end_matter_apart(text: str, segments: list[Segment]) -> list[Segment]:
     names the unit and so sits near every question about it."""
     words = part_words()
     paragraphs = _paragraphs(text)
-    signed = closing = len(text)
+    start = len(text)
     for n in range(len(paragraphs) - 1, -1, -1):
         at, para = paragraphs[n]
         dated = n + 1 < len(paragraphs) and words.closing_line.search(paragraphs[n + 1][1]) is not None
-        if closing == len(text) and (words.closing_line.search(para) or (dated and _SIGNATURE.fullmatch(para))):
-            signed = at
-        elif words.closing_start.search(para) and not ITEM.match(para):
-            closing = at
-            break
-        else:
-            break
-    start = min(signed, closing)
+        if words.closing_line.search(para) or (dated and _SIGNATURE.fullmatch(para)):
+            start = at
+            continue
+        if words.closing_start.search(para) and not ITEM.match(para):
+            start = at
+        break
     if start >= len(text) or not segments or segments[-1].path == ():
         return segments
     out = []
