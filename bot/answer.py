@@ -285,8 +285,17 @@ class Answerer:
         k: int,
         notes: list[str],
     ) -> Answer:
-        """ "第二个方面呢？" after an outline: that heading's section, from its start, as its chunks tell it."""
+        """ "第二个方面呢？" after an outline: that heading's own outline when it branches ("第一部分呢？" after the
+        report's parts), else its section from its start, as its chunks tell it."""
         report_id, section = picked
+        last = conversation.last if conversation else None
+        if (outline := outline_of(index.records, [report_id], None, within=section)) is not None:
+            text, headings = outline.composed()
+            if conversation is not None and last is not None:
+                listed = tuple((h.record.report_id, h.section) for h in headings)
+                kind = headings[0].record.kind
+                conversation.add(Turn(question, text, [[report_id]], "", kind, last.named, listed))
+            return Answer(question, True, text, _heading_sources(headings), notes)
         under = [
             rec
             for rec in index.records
@@ -299,7 +308,6 @@ class Answerer:
         )
         if not hits or not composed.cited:
             return Answer(question, False, self._not_found(index, hits), notes=notes)
-        last = conversation.last if conversation else None
         if conversation is not None and last is not None:
             about = " ".join(terms(heading))[:120]
             kind = hits[0].record.kind

@@ -247,7 +247,7 @@ def pick_per_report(asked: Asked, hits: list[Hit], max_chars: int, every: bool =
         for start, sent, sent_terms in sentence_terms(hit):
             p = Picked(i, start, sent, _weight_in(sent_terms, asked))
             key = (hit.record.report_id, _is_heading(sent, hit.record.section))
-            if (p.score > 0 or every) and (key not in best or p.score > best[key].score):
+            if (p.score > 0 or every) and (key not in best or _better(p, best[key], asked)):
                 best[key] = p
     # a heading only names the topic: a report's own sentence speaks for it where one matches
     per_report = {rid: p for (rid, heading), p in sorted(best.items(), key=lambda kv: (not kv[0][1], kv[1].score > 0))}
@@ -263,6 +263,16 @@ def pick_per_report(asked: Asked, hits: list[Hit], max_chars: int, every: bool =
         chosen.extend(line)
         used += size
     return chosen
+
+
+def _better(p: Picked, than: Picked, asked: Asked) -> bool:
+    """For a report's line of a roll call: the more telling sentence; for "分别是多少", one giving a figure
+    before one that gives none ("二是资金投入压力较大" names the words, "教育经费总投入96.8亿元" answers)."""
+    if asked.amount and p.score > 0 and than.score > 0:
+        figured, other = bool(FIGURE.search(p.text)), bool(FIGURE.search(than.text))
+        if figured != other:
+            return figured
+    return p.score > than.score
 
 
 def _key(text: str) -> str:

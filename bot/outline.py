@@ -49,24 +49,27 @@ class Outline:
             part = f"的“{restore_censored(self.root)}”"
         else:
             part = f"的{_PART_NAMES[self.kind]}" if self.kind in _PART_NAMES else ""
-        unit = "个方面" if self.kind else "个部分"
+        unit = "个部分" if self.kind is None and not self.root else "个方面"
         opening = f"《{self.report}》{part}分{len(self.headings)}{unit}："
         if len(self.headings) > len(shown):
             lines.append(f"……（以上为前{len(shown)}{unit}）")
         return "\n".join([opening, *lines]), shown
 
 
-def outline_of(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str | None) -> Outline | None:
-    """The first of these reports whose `kind` part (None: the whole report) branches into two headings or
-    more, listed at the level where its sections first part ways: under a part heading when all share one,
-    else at the top. A part one chunk holds is no outline: the answer quotes it whole."""
+def outline_of(
+    records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str | None, within: str = ""
+) -> Outline | None:
+    """The first of these reports whose `kind` part (None: the whole report; `within`: what stands under that
+    heading) branches into two headings or more, listed at the level where its sections first part ways: under
+    a part heading when all share one, else at the top. A part one chunk holds is no outline: the answer
+    quotes it whole."""
     for report_id in report_ids:
         placed = [
             (rec.start + part.offset, rec, part.offset, part.section.split(SEP))
             for rec in records
             if rec.report_id == report_id and kind in (None, rec.kind)
             for part in (rec.parts or ())
-            if part.section
+            if part.section and (not within or part.section == within or part.section.startswith(within + SEP))
         ]
         if not placed:
             continue

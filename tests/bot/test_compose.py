@@ -187,6 +187,17 @@ def test_a_roll_call_gives_each_report_a_cited_line():
     assert set(out.cited) == {1, 2}
 
 
+def test_a_comparison_of_amounts_gives_each_report_a_line_with_a_figure():
+    """ "分别是多少": the sentence that names the words without a figure (a problem heading) is no answer."""
+    a = record("a", "二是资金投入压力较大。全年水利资金投入4.86亿元。", 0, report="水利局2025年工作总结")
+    b = record("b", "全年教育经费总投入96.8亿元。", 0, report="教育局2025年工作总结", report_id="r2")
+    hits = [Hit(a, 0.03, 0.9, 1.0), Hit(b, 0.02, 0.9, 1.0)]
+    question = "水利局和教育局的资金投入分别是多少？"
+    out = compose(terms("资金投入"), hits, bm25_of(a, b), 420, set(), per_report=True, every=True, question=question)
+    first, second = out.text.splitlines()
+    assert "4.86亿元" in first and "压力较大" not in first and "96.8亿元" in second
+
+
 def test_a_sentence_in_the_part_asked_about_leads():
     """A plan restates this year's figure ("在今年…的基础上"), holding more of the question's words than the
     summary's own sentence; the question points to the summary, so the summary's sentence leads."""

@@ -238,3 +238,12 @@ def test_a_new_question_another_report_answers_better_leaves_the_last_unit(outli
 def test_a_year_no_report_covers_gets_no_outline(outline_answerer):
     answer = outline_answerer.ask("交通运输局2028年计划做什么？")
     assert not answer.found and "方面" not in answer.answer
+
+
+def test_after_the_reports_parts_a_part_picked_by_its_number_is_outlined(outline_answerer):
+    chat = Conversation()
+    assert "分3个部分" in outline_answerer.ask("介绍一下交通运输局的工作", conversation=chat).answer
+    part = outline_answerer.ask("第一部分呢？", conversation=chat)
+    assert part.found and part.answer.splitlines()[0] == f"《{TRANSPORT}》的“一、2025年工作总结”分4个方面："
+    item = outline_answerer.ask("第四个方面呢？", conversation=chat)
+    assert item.found and "排查隐患426处" in item.answer
