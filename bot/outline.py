@@ -93,7 +93,7 @@ def outline_of(
 
 
 def missing_part(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: str) -> str | None:
-    """Why a question about a part no one of these reports has ("存在什么问题？" of a report that lists none)
+    """Why a question about a part none of these reports has ("存在什么问题？" of a report that lists none)
     cannot be answered, naming the parts the report does have; None when one of them has it."""
     tops: dict[str, list[str]] = {}
     for rec in records:
