@@ -17,7 +17,7 @@ from bot.measure import FIGURE, asks_amount, asks_list
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
 from ingest.index.schema import SEP
-from ingest.lexicon.grammar import CLAUSE_END, HEADING_START, ITEM, sentences
+from ingest.lexicon.grammar import CLAUSE_END, HEADING_START, ITEM, part_words, sentences
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
 from ingest.lexicon.terms import terms
 
@@ -172,6 +172,8 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     for p in (p for p in under if p.start > lead.start):
         if used + len(p.text) > budget or (not announces and _numbered(p.text)):
             break  # the next item of a list starts: the lead's passage is over (unless the lead announced the list)
+        if _announces_report(p.text):
+            continue
         passage.append(p)
         used += len(p.text)
     seen = {_key(p.text) for p in passage} | {_key(lead.text)}
@@ -180,7 +182,11 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     for p in sorted(scored, key=lambda p: -p.score):
         if p.score < floor:
             break
-        if _key(p.text) in seen or used + len(p.text) > max(budget, int(max_chars * SUPPORT_SHARE)):
+        if (
+            _announces_report(p.text)
+            or _key(p.text) in seen
+            or used + len(p.text) > max(budget, int(max_chars * SUPPORT_SHARE))
+        ):
             continue
         if hits[p.hit_index].record.report_id != record.report_id and p.score < OTHER_REPORT * lead.score:
             continue
@@ -190,6 +196,11 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
         seen.add(_key(p.text))
         used += len(p.text)
     return passage, support
+
+
+def _announces_report(sentence: str) -> bool:
+    """现将有关情况报告如下。: the opening's last words, which say nothing after an answer."""
+    return bool(part_words().announce.search(sentence))
 
 
 def _first_item(lead: Picked, section: list[Picked]) -> Picked | None:

@@ -118,6 +118,7 @@ class PartWords:
     title: re.Pattern[str]
     not_title: re.Pattern[str]
     closing_line: re.Pattern[str]
+    announce: re.Pattern[str]
     closing_start: re.Pattern[str]
 
     @property

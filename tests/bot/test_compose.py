@@ -198,6 +198,14 @@ def test_a_comparison_of_amounts_gives_each_report_a_line_with_a_figure():
     assert "4.86亿元" in first and "压力较大" not in first and "96.8亿元" in second
 
 
+def test_the_sentence_announcing_the_report_follows_no_answer():
+    a = record("a", "2025年，全年完成水利投资4.86亿元，同比增长12.3%。现将有关情况报告如下。", 0, section="")
+    b = record("b", "全年水利投资中，农村供水投资6800万元。现将全年工作总结如下。", 0, section="一、总结")
+    hits = [Hit(a, 0.03, 0.9, 1.0), Hit(b, 0.02, 0.9, 1.0)]
+    out = compose(terms("水利投资"), hits, bm25_of(a, b), 420, set(), question="今年完成了多少水利投资？")
+    assert "4.86亿元" in out.text and "如下" not in out.text
+
+
 def test_a_sentence_in_the_part_asked_about_leads():
     """A plan restates this year's figure ("在今年…的基础上"), holding more of the question's words than the
     summary's own sentence; the question points to the summary, so the summary's sentence leads."""
