@@ -1,8 +1,8 @@
 """Broad questions about a whole part of one report: its headings, each cited; a part the report lacks, said so;
 and in a chat, questions that name no unit.
 
-Two reports of our own (a 交通运输局 whose summary is too long for one chunk, a 文化旅游局 with no problems part),
-ingested into a real Chroma as `reportbot ingest` does.
+Three reports of our own (a 交通运输局 whose summary is too long for one chunk, a 文化旅游局 with no problems part,
+a street office whose opening names it), ingested into a real Chroma as `reportbot ingest` does.
 """
 
 from __future__ import annotations
