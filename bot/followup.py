@@ -53,7 +53,7 @@ class Conversation:
 
 _NUMERALS = "一二三四五六七八九十"
 _ORDINAL = re.compile(
-    rf"第([{_NUMERALS}]{{1,3}}|\d{{1,2}})个?(?=方面|部分|点|项|条|呢|[？?，,。]|$)|[（(]([{_NUMERALS}]{{1,3}}|\d{{1,2}})[）)]"
+    rf"第([{_NUMERALS}]{{1,3}}|\d{{1,2}})(?:个|(?=方面|部分|点|项|条|呢|[？?，,。]|$))|[（(]([{_NUMERALS}]{{1,3}}|\d{{1,2}})[）)]"
 )
 ORDINAL_CHARS = 30
 """Longest question read as picking a heading of the last outline by its number."""

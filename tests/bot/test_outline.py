@@ -86,7 +86,9 @@ HEADINGS = [
 ]
 
 
-@pytest.mark.parametrize("question", ["交通运输局今年主要做了哪些工作？", "交通局2025年工作总体怎么样？"])
+@pytest.mark.parametrize(
+    "question", ["交通运输局今年主要做了哪些工作？", "交通局2025年工作总体怎么样？", "交通局今年干了啥？"]
+)
 def test_a_broad_question_about_a_long_part_is_answered_with_its_headings(outline_answerer, question):
     answer = outline_answerer.ask(question)
     assert answer.found
@@ -202,7 +204,7 @@ def test_a_follow_up_naming_only_a_part_answers_from_that_part(outline_answerer)
 def test_after_an_outline_a_heading_is_picked_by_its_number(outline_answerer):
     chat = Conversation()
     assert "分4个方面" in outline_answerer.ask("交通运输局今年主要做了哪些工作？", conversation=chat).answer
-    third = outline_answerer.ask("第三个方面具体说说", conversation=chat)
+    third = outline_answerer.ask("第三个具体说说", conversation=chat)
     assert third.found and "完成交通固定资产投资9.6亿元" in third.answer
     assert all(s.section.startswith("一、2025年工作总结 › （三）交通重点项目建设") for s in third.cited_sources)
     second = outline_answerer.ask("（二）呢？", conversation=chat)  # the list still stands after a picked heading
