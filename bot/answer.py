@@ -30,7 +30,7 @@ from bot.retrieve import Hit, filled_template, retrieve
 from bot.settings import Settings
 from ingest.index.manifest import ReportEntry
 from ingest.index.reader import IndexReader, LoadedIndex
-from ingest.index.schema import SEP, ChunkRecord, Part
+from ingest.index.schema import SEP, ChunkRecord, Part, under
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
 from ingest.lexicon.terms import terms
 
@@ -202,9 +202,10 @@ class Answerer:
         if unknown is not None and not _spoken_of(plan.unknown_orgs, index.records):
             return Answer(question, False, unknown, notes=notes)
         ignore = index.org_terms | plan.name_terms
-        if (whole := self._part_answer(question, plan, index, ignore, own_bare, conversation, notes)) is not None:
+        topic = content_terms(plan, index, ignore, kinds=True)  # with what a follow-up borrowed
+        if (whole := self._part_answer(question, plan, index, topic, own_bare, conversation, notes)) is not None:
             return whole
-        borrowed = own_bare and bool(content_terms(plan, index, ignore, kinds=True))
+        borrowed = own_bare and bool(topic)
         hits, judged = self._retrieve(index, plan, k, in_part=own_bare, borrowed=borrowed)
         if unknown is not None and not _spoken_of(plan.unknown_orgs, [h.record for h in hits]):
             return Answer(question, False, unknown, self._sources(hits), notes=notes)
@@ -221,7 +222,7 @@ class Answerer:
         sources = self._sources(hits, cited)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
-            about = " ".join(_about(content_terms(plan, index, ignore, kinds=True), hits, own_bare))[:120]
+            about = " ".join(_about(topic, hits, own_bare))[:120]
             conversation.add(Turn(question, text, plan.groups, about, plan.kind, tuple(plan.named)))
         return answer
 
@@ -230,7 +231,7 @@ class Answerer:
         question: str,
         plan: QueryPlan,
         index: LoadedIndex,
-        ignore: set[str],
+        topic: list[str],
         own_bare: bool,
         conversation: Conversation | None,
         notes: list[str],
@@ -241,7 +242,7 @@ class Answerer:
             if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
                 conversation.add(Turn(question, missing, plan.groups, "", plan.kind, tuple(plan.named)))
             return Answer(question, False, missing, notes=notes)
-        if (outline := self._outline(plan, index, ignore)) is None:
+        if (outline := self._outline(plan, index, topic)) is None:
             return None
         text, headings = outline.composed()
         if conversation is not None:
@@ -296,12 +297,12 @@ class Answerer:
                 kind = headings[0].record.kind
                 conversation.add(Turn(question, text, [[report_id]], "", kind, last.named, listed))
             return Answer(question, True, text, _heading_sources(headings), notes)
-        under = [
+        inside = [
             rec
             for rec in index.records
-            if rec.report_id == report_id and any(_under(p.section, section) for p in rec.parts or ())
+            if rec.report_id == report_id and any(under(p.section, section) for p in rec.parts or ())
         ]
-        hits = [Hit(rec, 0.0, 0.0, 0.0) for rec in under[:k]]
+        hits = [Hit(rec, 0.0, 0.0, 0.0) for rec in inside[:k]]
         heading = section.split(SEP)[-1]
         composed = compose(
             terms(heading), hits, index.bm25, self.settings.answer_chars, index.org_terms, question=heading
@@ -314,10 +315,10 @@ class Answerer:
             conversation.add(Turn(question, composed.text, [[report_id]], about, kind, last.named, last.outline))
         return Answer(question, True, composed.text, self._sources(hits, composed.cited), notes)
 
-    def _outline(self, plan: QueryPlan, index: LoadedIndex, ignore: set[str]) -> Outline | None:
-        """A question about a whole part of one unit's report, with nothing else to look for, gets the part's
-        headings (bot.outline); one naming no part ("介绍一下统计局的工作"), the report's parts."""
-        if plan.comparison or plan.across or content_terms(plan, index, ignore, kinds=True):
+    def _outline(self, plan: QueryPlan, index: LoadedIndex, topic: list[str]) -> Outline | None:
+        """A question about a whole part of one unit's report, with nothing else to look for (no `topic`), gets
+        the part's headings (bot.outline); one naming no part ("介绍一下统计局的工作"), the report's parts."""
+        if plan.comparison or plan.across or topic:
             return None
         shelf = index.shelf
         ids = plan.report_ids or (
@@ -480,7 +481,7 @@ def _heading_sources(headings: Sequence[Heading]) -> list[Source]:
     out = []
     for n, h in enumerate(headings, start=1):
         rec = h.record
-        ref = rec.chunk_id if _under(rec.section, h.section) else cited_ref(rec, h.offsets)
+        ref = rec.chunk_id if under(rec.section, h.section) else cited_ref(rec, h.offsets)
         out.append(Source(n, ref, rec.report, h.section, rec.file, rec.chunk_id, 0.0, rec.text, cited=True))
     return out
 
@@ -499,9 +500,9 @@ def cited_span(rec: ChunkRecord, offsets: Sequence[int]) -> Part:
     if len(common) <= _depth(rec.section):
         return whole
     section = SEP.join(common)
-    under = [p for p in rec.parts if p.section == section or p.section.startswith(section + SEP)]
-    depth = min(len(common), *(p.block_depth for p in under))
-    return Part(0, section, depth, min(p.block_start for p in under), max(p.block_end for p in under))
+    below = [p for p in rec.parts if under(p.section, section)]
+    depth = min(len(common), *(p.block_depth for p in below))
+    return Part(0, section, depth, min(p.block_start for p in below), max(p.block_end for p in below))
 
 
 def cited_ref(rec: ChunkRecord, offsets: Sequence[int]) -> str:
@@ -528,10 +529,6 @@ def _about(words: list[str], hits: Sequence[Hit], borrowed: bool) -> list[str]:
         return words
     said = hits[0].record.search_text
     return words if all(w in said for w in words) else []
-
-
-def _under(section: str, heading: str) -> bool:
-    return section == heading or section.startswith(heading + SEP)
 
 
 def _depth(path: str) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from bot.measure import FIGURE, asks_amount, asks_list
 from bot.retrieve import Hit, term_weights
 from ingest.index.lexical import BM25
-from ingest.index.schema import SEP
+from ingest.index.schema import under
 from ingest.lexicon.grammar import CLAUSE_END, HEADING_START, ITEM, part_words, sentences
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
 from ingest.lexicon.terms import terms
@@ -155,7 +155,7 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
     listed = asked.listing and _first_item(lead, [p for p in mine if record.part_at(p.start).section == part])
     if listed:
         lead = listed  # "卡在哪几块": the list is the answer, from its first item on
-    under = [p for p in mine if _under(record.part_at(p.start).section, part)]
+    below = [p for p in mine if under(record.part_at(p.start).section, part)]
     before = [p for p in mine if p.start < lead.start]
     passage = [_from_best_clause(lead, asked)]
     lead_in = before[-1] if before else None
@@ -163,13 +163,13 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
         lead_in is not None
         and _names_a_topic(lead_in.text)
         and not passage[0].text.startswith("…")
-        and _under(part, record.part_at(lead_in.start).section)
+        and under(part, record.part_at(lead_in.start).section)
     ):
         passage.insert(0, lead_in)  # a lead-in (a title line, 一是…) names what the lead is about
     used = sum(len(p.text) for p in passage)
     announces = bool(listed) or _is_heading(lead.text, record.section) or lead.text.endswith(("：", ":"))
     budget = max_chars if announces or used <= LEAD_CLAUSE_AT else int(max_chars * SUPPORT_SHARE)
-    for p in (p for p in under if p.start > lead.start):
+    for p in (p for p in below if p.start > lead.start):
         if used + len(p.text) > budget or (not announces and _numbered(p.text)):
             break  # the next item of a list starts: the lead's passage is over (unless the lead announced the list)
         if _announces_report(p.text):
@@ -221,10 +221,6 @@ def _names_a_topic(sentence: str) -> bool:
 
 def _numbered(sentence: str) -> bool:
     return bool(HEADING_START.match(sentence) or ITEM.match(sentence))
-
-
-def _under(section: str, part: str) -> bool:
-    return not part or section == part or section.startswith(part + SEP)
 
 
 def _from_best_clause(p: Picked, asked: Asked) -> Picked:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.index.schema import SEP, ChunkRecord
+from ingest.index.schema import SEP, ChunkRecord, under
 from ingest.lexicon.normalize import restore_censored
 
 SHOWN = 8
@@ -69,7 +69,7 @@ def outline_of(
             for rec in records
             if rec.report_id == report_id and kind in (None, rec.kind)
             for part in (rec.parts or ())
-            if part.section and (not within or part.section == within or part.section.startswith(within + SEP))
+            if part.section and under(part.section, within)
         ]
         if not placed:
             continue

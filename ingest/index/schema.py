@@ -16,6 +16,13 @@ from typing import Any, NamedTuple
 from ingest.lexicon.normalize import normalize_for_match
 
 SEP = " › "
+
+
+def under(section: str, heading: str) -> bool:
+    """The section is the heading's own or stands below it (every section stands under no heading)."""
+    return not heading or section == heading or section.startswith(heading + SEP)
+
+
 FORMAT = 2
 """Bumped when a field changes meaning: an index of another format is refused with `ingest --rebuild`."""
 PARSER = 6
