@@ -33,6 +33,7 @@ FRESH4 = BENCH / "questions-fresh4.jsonl"  # ours, session 10, plain/spoken/para
 FRESH5 = BENCH / "questions-fresh5.jsonl"  # ours, session 11, the same way as fresh4, by two more writers
 FRESH6 = BENCH / "questions-fresh6.jsonl"  # ours, session 12, the same way, by two more writers
 FRESH7 = BENCH / "questions-fresh7.jsonl"  # ours, session 13, the same way, by two more writers
+FRESH8 = BENCH / "questions-fresh8.jsonl"  # ours, session 14, the same way, by two more writers
 EMBED_CACHE = CACHE / "embed-cache.sqlite"
 
 # 99 synthetic county names (two characters + 县), one per copy of the compilation beyond the original.

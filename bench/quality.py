@@ -25,7 +25,8 @@ real table; 120 questions), measured the same way (`results/quality-fresh2-first
 session 12 added `bench/questions-fresh6.jsonl` (40 more the same way; `results/quality-fresh6-first.json`, measured
 with the session's starting code and `results/quality-fresh6-first-now.json` with the code written before the set);
 session 13 added `bench/questions-fresh7.jsonl` the same way (`results/quality-fresh7-first.json`,
-`results/quality-fresh7-first-now.json`).
+`results/quality-fresh7-first-now.json`); session 14 added `bench/questions-fresh8.jsonl` the same way
+(`results/quality-fresh8-first.json`).
 
 Ours: a fresh index of the compilation (`run_ingest` into a temp data dir; vectors from the bench's
 embedding cache, which holds exactly what the model returns) and the real `Answerer` through
@@ -60,6 +61,7 @@ from bench.common import (
     FRESH5,
     FRESH6,
     FRESH7,
+    FRESH8,
     MORE,
     OFFTOPIC,
     bench_settings,
@@ -141,6 +143,8 @@ def question_sets() -> list[tuple[str, str, Path, str | None]]:
         ("fresh6·held", "shared", FRESH6, "held"),
         ("fresh7·tune", "shared", FRESH7, "tune"),
         ("fresh7·held", "shared", FRESH7, "held"),
+        ("fresh8·tune", "shared", FRESH8, "tune"),
+        ("fresh8·held", "shared", FRESH8, "held"),
         ("corpus2·tune", "corpus2", CORPUS2 / "questions.jsonl", "tune"),
         ("corpus2·held", "corpus2", CORPUS2 / "questions.jsonl", "held"),
         ("corpus3·tune", "corpus3", CORPUS3 / "questions.jsonl", "tune"),
