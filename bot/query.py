@@ -224,14 +224,15 @@ def _kind(text: str) -> str | None:
 
 
 def _inside_words(text: str) -> Callable[[int, int], bool]:
-    """Whether a span lies within one longer word of the question: 困难 in 困难群众 names whom the work was for,
-    计划 in 计划生育 a field of work; neither asks about a part of the report."""
+    """Whether a span lies within one longer word of the question and does not end it: 困难 in 困难群众 names
+    whom the work was for, 计划 in 计划生育 a field of work, so neither asks about a part of the report; a word
+    ending a compound is its head (思路 in 工作思路 is still the plan)."""
     words: list[tuple[int, int]] = []
     at = 0
     for word in segment(text):
         words.append((at, at + len(word)))
         at += len(word)
-    return lambda start, end: any(a <= start and end <= b and b - a > end - start for a, b in words)
+    return lambda start, end: any(a <= start and end < b for a, b in words)
 
 
 def _dedupe(groups: list[list[str]]) -> list[list[str]]:
