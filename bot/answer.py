@@ -14,7 +14,7 @@ from bot.compose import compose
 from bot.errors import EmptyQuestion
 from bot.followup import Conversation, Turn, ask_back, asked_ordinal, carry_forward, leans_softly
 from bot.measure import asked_before, asks_list, redacted_only
-from bot.outline import Heading, Outline, missing_part, outline_of
+from bot.outline import Heading, Outline, RollCall, missing_part, outline_of, roll_call
 from bot.prompts import Prompts
 from bot.query import QueryPlan, plan_query
 from bot.relevance import (
@@ -242,6 +242,12 @@ class Answerer:
             if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
                 conversation.add(Turn(question, missing, plan.groups, "", plan.kind, tuple(plan.named)))
             return Answer(question, False, missing, notes=notes)
+        if (roll := self._roll_call(plan, index, topic)) is not None:
+            text, headings = roll.composed()
+            if conversation is not None:  # "第二个具体说说" next opens the second report's part
+                listed = tuple((o.headings[0].record.report_id, o.root) for o in roll.outlines)
+                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
+            return Answer(question, True, text, _heading_sources(headings), notes)
         if (outline := self._outline(plan, index, topic)) is None:
             return None
         text, headings = outline.composed()
@@ -249,6 +255,19 @@ class Answerer:
             listed = tuple((h.record.report_id, h.section) for h in headings)
             conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
         return Answer(question, True, text, _heading_sources(headings), notes)
+
+    def _roll_call(self, plan: QueryPlan, index: LoadedIndex, topic: list[str]) -> RollCall | None:
+        """A question about one part of every unit's report (or of the units it compares), with nothing else to
+        look for: each report's headings of that part. With no year asked, a unit's newest report speaks."""
+        if topic or not plan.kind or not (plan.across or plan.comparison):
+            return None
+        shelf = index.shelf
+        if plan.year is None:
+            ids = plan.report_ids or [r.report_id for r in shelf.reports if r.report_id not in shelf.superseded]
+        else:
+            named = set(plan.report_ids or [r.report_id for r in shelf.reports])
+            ids = [r.report_id for r in shelf.reports if r.report_id in named and _of_year(r, plan.kind, plan.year)]
+        return roll_call(index.records, ids, plan.kind)
 
     def _said_elsewhere(self, index: LoadedIndex, question: str, own: list[str], hits: list[Hit], k: int) -> bool:
         """A question taken as about the last turn's unit whose own words another report's top source holds
@@ -459,6 +478,13 @@ class Answerer:
         text = index.report_text(rec.report_id)
         body = text[span.block_start : span.block_end] if text else rec.text
         return SectionText(rec.report, span.block or span.section, rec.file, body.strip())
+
+
+def _of_year(report: ReportEntry, kind: str, year: int) -> bool:
+    """Whether a report's `kind` part is of this year, as its title dates it (a plan: its plan year); an
+    undated report may be."""
+    said = report.plan_year if kind == "计划" else report.year
+    return said is None or said == year
 
 
 def _no_report_of(plan: QueryPlan, reports: list[ReportEntry]) -> str:
