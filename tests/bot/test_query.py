@@ -75,6 +75,8 @@ def test_comparison_names_two_groups():
         ("计划生育工作怎么样？", "总结"),
         ("统计局2024年工作思路是什么？", "计划"),  # 思路 ends 工作思路, its head: still the plan
         ("2025年的工作要点有哪些？", "计划"),
+        ("党建工作搞得咋样？", "总结"),  # how it went
+        ("项目推进得如何？", "总结"),
         ("审计局为啥说整改特别难？卡在哪儿？", "问题"),  # as people say it
         ("招商中心的签约额被什么拖累了？", "问题"),
         ("财政局为啥说今年收支难平？", "问题"),  # why: the cause a report gives of a shortfall, beside 今年

@@ -25,6 +25,7 @@ def test_a_word_it_lacks_has_none():
 def test_our_exact_equals_stand_in_even_for_a_word_the_shelf_uses():
     assert "地区生产总值" in said_otherwise("gdp", {"gdp", "地区生产总值"})
     assert said_otherwise("规上", {"规上"}) == {"规模以上"}
+    assert said_otherwise("党建", {"党建"}) == {"党的建设"}  # a report's "加强D的建设" is its 党建
 
 
 def test_synonyms_stand_in_only_for_a_word_no_text_uses():
