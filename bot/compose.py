@@ -184,6 +184,7 @@ def pick_sentences(asked: Asked, hits: list[Hit], max_chars: int) -> tuple[list[
             break
         if (
             _announces_report(p.text)
+            or _own_heading(p, lead, hits)
             or _key(p.text) in seen
             or used + len(p.text) > max(budget, int(max_chars * SUPPORT_SHARE))
         ):
@@ -289,6 +290,16 @@ def _key(text: str) -> str:
 def _is_heading(sentence: str, section: str) -> bool:
     bare = sentence.rstrip("。：:；")
     return bare in section or (len(bare) <= 40 and bool(HEADING_START.match(bare)))
+
+
+def _own_heading(p: Picked, lead: Picked, hits: list[Hit]) -> bool:
+    """The heading of the lead's own section (or one above it) says only what the citation names; another
+    section's heading points somewhere else, and may be support."""
+    if p.hit_index != lead.hit_index:
+        return False
+    record = hits[p.hit_index].record
+    section = record.part_at(p.start).section
+    return _is_heading(p.text, section) and under(record.part_at(lead.start).section, section)
 
 
 def _after_heading(p: Picked, hits: list[Hit]) -> list[Picked]:

@@ -255,3 +255,16 @@ def test_the_same_question_gets_the_same_answer_in_every_process():
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         seen.add(done.stdout)
     assert len(seen) == 1
+
+
+def test_the_heading_of_the_leads_own_section_does_not_trail_the_answer():
+    section = "一、2025年工作总结 › （一）参保扩面稳步推进，基本医保覆盖面持续巩固"
+    text = (
+        "（一）参保扩面稳步推进，基本医保覆盖面持续巩固\n\n"
+        "坚持把参保扩面作为医保工作的基础，联合税务、民政等部门开展集中攻坚行动。"
+        "截至12月底，全县基本医疗保险参保人数达41.36万人，参保率稳定在96.8%。在校学生参保率达到99.2%。"
+    )
+    a = record("a", text, 0, section=section, parts=(Part(0, section, 2, 0, len(text)),))
+    question = "全县基本医保参保率是多少？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question=question)
+    assert "96.8%" in out.text and "巩固" not in out.text, out.text
