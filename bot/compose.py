@@ -19,6 +19,7 @@ from ingest.index.lexical import BM25
 from ingest.index.schema import under
 from ingest.lexicon.grammar import CLAUSE_END, HEADING_START, ITEM, part_words, sentences
 from ingest.lexicon.normalize import normalize_for_match, restore_censored
+from ingest.lexicon.synonyms import SYNONYM_SHARE, equals
 from ingest.lexicon.terms import terms
 
 LEAD_CLAUSE_AT = 40
@@ -60,6 +61,9 @@ class Asked:
     amount: bool = False
     part: str | None = None
     listing: bool = False
+    otherwise: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Each term's exact equals (地区生产总值 for GDP): a sentence holding one holds the term, as retrieval weighs
+    it; the thesaurus's looser senses would let any sentence with 工作 answer 干哪些活."""
 
     @classmethod
     def of(
@@ -71,7 +75,8 @@ class Asked:
                 text = text.replace(word, " ")  # a unit's name chooses reports; it tells no sentence apart
         pairs = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
         weights = term_weights(question_terms, bm25.idf, ignore)
-        return cls(weights, frozenset(pairs), asks_amount(question), part, asks_list(question))
+        otherwise = {t: words for t in weights if (words := equals(t))}
+        return cls(weights, frozenset(pairs), asks_amount(question), part, asks_list(question), otherwise)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,11 @@ def sentence_terms(hit: Hit) -> list[tuple[int, str, frozenset[str]]]:
 def _weight_in(sent_terms: frozenset[str], asked: Asked) -> float:
     """Summed in the question's order, not the set's (which changes with the process's hash seed): sentences
     that tie stay tied, and the same question gets the same answer in every process."""
-    return sum(w for t, w in asked.weights.items() if t in sent_terms)
+    return sum(
+        w if t in sent_terms else w * SYNONYM_SHARE
+        for t, w in asked.weights.items()
+        if t in sent_terms or not sent_terms.isdisjoint(asked.otherwise.get(t, ()))
+    )
 
 
 def _scored(hits: list[Hit], asked: Asked) -> list[Picked]:

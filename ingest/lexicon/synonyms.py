@@ -91,6 +91,11 @@ def _sayings() -> dict[str, frozenset[str]]:
     return {words[0]: frozenset(w for w in words[1:] if len(w) > 1) for words in word_lines("synonyms.txt", "say")}
 
 
+def equals(term: str) -> frozenset[str]:
+    """Our exact equals of a word (GDP / 地区生产总值), which stand in wherever it is not found."""
+    return _equals().get(term, frozenset())
+
+
 @cache
 def _equals() -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}

@@ -268,3 +268,15 @@ def test_the_heading_of_the_leads_own_section_does_not_trail_the_answer():
     question = "全县基本医保参保率是多少？"
     out = compose(terms(question), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question=question)
     assert "96.8%" in out.text and "巩固" not in out.text, out.text
+
+
+def test_a_sentence_saying_the_asked_term_by_an_exact_equal_leads():
+    """GDP asked, 地区生产总值 written (synonyms.txt `same:`): that sentence answers, not the report's opening."""
+    text = (
+        "2025年，在县委、县政府的坚强领导下，全镇上下坚持稳中求进，经济社会保持平稳健康发展态势。"
+        "全年实现地区生产总值18.6亿元，同比增长6.2%。"
+    )
+    a = record("a", text, 0, section="")
+    question = "石桥镇今年GDP多少？"
+    out = compose(terms(question), [Hit(a, 0.03, 0.9, 1.0)], bm25_of(a), 420, set(), question=question)
+    assert out.text.startswith("全年实现地区生产总值18.6亿元"), out.text
