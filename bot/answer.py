@@ -59,7 +59,9 @@ class Source:
 
     @property
     def label(self) -> str:
-        return " › ".join(p for p in (self.report, self.section) if p)
+        """The citation as shown beside the answer, read as the answer is (从严治D → 从严治党); `section` stays
+        verbatim, as `source` opens it."""
+        return restore_censored(" › ".join(p for p in (self.report, self.section) if p))
 
 
 @dataclass

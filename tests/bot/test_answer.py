@@ -43,6 +43,7 @@ def test_cited_sentence_names_its_own_item_within_the_chunk(corpus_answerer):
     index = corpus_answerer.reader.current()
     chunk = index.records[index.positions[top.chunk_id]]
     assert top.section.startswith(chunk.section + " › ") and top.section.endswith("二是培树D建品牌")
+    assert top.label.endswith("二是培树党建品牌")  # shown as the answer reads it
     assert answer.record()["sources"][0]["section"] == top.section
     assert top.ref.startswith(top.chunk_id + ":")
 
