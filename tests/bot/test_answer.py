@@ -14,6 +14,7 @@ from bot.query import plan_query
 from bot.services import Services
 from bot.settings import Settings
 from ingest.pipeline import run_ingest
+from tests.bot.served import served
 
 
 def test_answer_leads_with_the_answer_and_cites_the_right_section(corpus_answerer):
@@ -195,15 +196,6 @@ def test_source_opens_the_item_the_cited_sentence_stands_in(corpus2_answerer):
     assert "④加大创业扶持力度" not in item.text and "④加大创业扶持力度" in whole.text
 
 
-def _served(folder: Path, embed_cache: Path, **overrides: object) -> Iterator[Answerer]:
-    """An Answerer over the folder, ingested as `reportbot ingest` does."""
-    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache, **overrides)  # type: ignore[arg-type]
-    svc = Services(settings, serving=False)
-    assert not run_ingest([folder], settings, svc.store, svc.embeddings, show_progress=False).failed
-    yield svc.answerer()
-    svc.close()
-
-
 @pytest.fixture(scope="module")
 def two_year_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -> Iterator[Answerer]:
     """One report whose summary and plan say the same thing of two years, in nearly the same words."""
@@ -220,7 +212,7 @@ def two_year_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Pat
         "（二）河湖管护。完成河道清淤40公里。\n",
         encoding="utf-8",
     )
-    yield from _served(folder, embed_cache)
+    yield from served(folder, embed_cache)
 
 
 @pytest.mark.parametrize(("year", "part"), [(2023, "一、2023年工作总结"), (2024, "二、2024年工作计划")])
@@ -263,7 +255,7 @@ def template_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Pat
             "（二）人居环境整治。清理村庄垃圾560吨，改造农村户厕210座。\n" + own,
             encoding="utf-8",
         )
-    yield from _served(folder, embed_cache)
+    yield from served(folder, embed_cache)
 
 
 def test_copies_of_one_passage_do_not_crowd_out_the_passage_that_says_something_else(template_answerer):
@@ -304,7 +296,7 @@ def street_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path)
         "（二）强化整改落实。督促被审计单位整改问题216个，整改率96%，推动建立完善制度41项。\n",
         encoding="utf-8",
     )
-    yield from _served(folder, embed_cache)
+    yield from served(folder, embed_cache)
 
 
 @pytest.mark.parametrize(
@@ -343,7 +335,7 @@ def own_figures_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: 
             f"（二）特色产业。{town}发展{crop}种植，带动农户增收。\n",
             encoding="utf-8",
         )
-    yield from _served(folder, embed_cache)
+    yield from served(folder, embed_cache)
 
 
 def test_towns_that_fill_one_template_with_their_own_figures_each_speak(own_figures_answerer):
@@ -373,7 +365,7 @@ def untitled_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Pat
         "继续推进水利现代化，新建农村供水工程8处。\n",
         encoding="utf-8",
     )
-    yield from _served(folder, embed_cache, chunk_tokens=60)  # small chunks: the opening paragraph is its own
+    yield from served(folder, embed_cache, chunk_tokens=60)  # small chunks: the opening paragraph is its own
 
 
 def test_the_words_of_a_unit_named_for_an_untitled_report_tell_no_passage_apart(untitled_answerer):

@@ -15,9 +15,7 @@ import pytest
 from bot.answer import Answerer
 from bot.followup import Conversation
 from bot.outline import outline_of
-from bot.services import Services
-from bot.settings import Settings
-from ingest.pipeline import run_ingest
+from tests.bot.served import served
 
 TRANSPORT = "云溪县交通运输局2025年工作总结及2026年工作计划"
 CULTURE = "云溪县文化和旅游局2025年工作总结及2026年工作计划"
@@ -71,11 +69,7 @@ def outline_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path
     (folder / f"{TRANSPORT}.txt").write_text(_TRANSPORT, encoding="utf-8")
     (folder / f"{CULTURE}.txt").write_text(_CULTURE, encoding="utf-8")
     (folder / f"{STREET}.txt").write_text(_STREET, encoding="utf-8")
-    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
-    services = Services(settings, serving=False)
-    assert not run_ingest([folder], settings, services.store, services.embeddings, show_progress=False).failed
-    yield services.answerer()
-    services.close()
+    yield from served(folder, embed_cache)
 
 
 HEADINGS = [

@@ -14,9 +14,7 @@ import pytest
 
 from bot.answer import Answerer
 from bot.followup import Conversation
-from bot.services import Services
-from bot.settings import Settings
-from ingest.pipeline import run_ingest
+from tests.bot.served import served
 
 WATER = "青山县水务局2025年工作总结和2026年工作计划"
 ARCHIVE = "青山县档案馆2025年工作总结和2026年工作打算"
@@ -86,11 +84,7 @@ def roll_answerer(tmp_path_factory: pytest.TempPathFactory, embed_cache: Path) -
     folder = tmp_path_factory.mktemp("roll")
     for title, text in REPORTS.items():
         (folder / f"{title}.txt").write_text(text, encoding="utf-8")
-    settings = Settings(_env_file=None, data_dir=folder / "data", embed_cache=embed_cache)  # type: ignore[call-arg]
-    services = Services(settings, serving=False)
-    assert not run_ingest([folder], settings, services.store, services.embeddings, show_progress=False).failed
-    yield services.answerer()
-    services.close()
+    yield from served(folder, embed_cache)
 
 
 def _line_of(answer_text: str, title: str) -> str:
