@@ -77,7 +77,7 @@ def said_otherwise(term: str, vocabulary: Container[str], everyday: bool = False
     is not 控制). An exact equal of ours stands in always (GDP where one report says 地区生产总值); so do our
     everyday sayings (新建 → 建设) with `everyday`, where what counts is whether the sources speak of a thing at
     all, not what stands beside a figure: one report's 新建 does not make another's 建设 something else."""
-    same = _equals().get(term, frozenset())
+    same = equals(term)
     sayings = _sayings().get(term, frozenset())
     if term in vocabulary:
         return same | sayings if everyday else same
