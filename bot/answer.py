@@ -238,7 +238,8 @@ class Answerer:
         conversation: Conversation | None,
         notes: list[str],
     ) -> Answer | None:
-        """A question about a whole part (or report) of one unit: the part said missing, or its outline."""
+        """A question about a whole part (or report) of one unit, or of every unit: the part said missing, its
+        outline, or each report's outline of it in a line."""
         whole = plan.kind and plan.report_ids and not plan.comparison and not plan.across
         if own_bare and whole and (missing := missing_part(index.records, plan.report_ids or [], plan.kind or "")):
             if conversation is not None:  # understood, only not written: "管委会呢？" next asks the same part
@@ -246,15 +247,14 @@ class Answerer:
             return Answer(question, False, missing, notes=notes)
         if (roll := self._roll_call(plan, index, topic)) is not None:
             text, headings = roll.composed()
-            if conversation is not None:  # "第二个具体说说" next opens the second report's part
-                listed = tuple((o.headings[0].record.report_id, o.root) for o in roll.outlines)
-                conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
-            return Answer(question, True, text, _heading_sources(headings), notes)
-        if (outline := self._outline(plan, index, topic)) is None:
-            return None
-        text, headings = outline.composed()
-        if conversation is not None:
+            # "第二个具体说说" next opens the second report's part
+            listed = tuple((o.headings[0].record.report_id, o.root) for o in roll.outlines)
+        elif (outline := self._outline(plan, index, topic)) is not None:
+            text, headings = outline.composed()
             listed = tuple((h.record.report_id, h.section) for h in headings)
+        else:
+            return None
+        if conversation is not None:
             conversation.add(Turn(question, text, plan.groups, "", plan.kind, tuple(plan.named), listed))
         return Answer(question, True, text, _heading_sources(headings), notes)
 

@@ -101,9 +101,16 @@ def roll_call(records: Sequence[ChunkRecord], report_ids: Sequence[str], kind: s
     outlines: list[Outline] = []
     without: list[str] = []
     unlisted: list[str] = []
-    titles = {rec.report_id: rec.report for rec in records}
+    wanted = set(report_ids)
+    titles: dict[str, str] = {}
+    parts: dict[str, list[ChunkRecord]] = {}
+    for rec in records:  # one pass over the shelf, however many reports are called
+        if rec.report_id in wanted:
+            titles.setdefault(rec.report_id, rec.report)
+            if rec.kind == kind:
+                parts.setdefault(rec.report_id, []).append(rec)
     for report_id in report_ids:
-        part = [rec for rec in records if rec.report_id == report_id and rec.kind == kind]
+        part = parts.get(report_id, [])
         if not part:
             without.append(titles.get(report_id, report_id))
         elif (outline := outline_of(part, [report_id], kind, chunks=1) or _items_of(part)) is not None:
