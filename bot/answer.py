@@ -16,7 +16,7 @@ from bot.followup import Conversation, Turn, ask_back, asked_ordinal, carry_forw
 from bot.measure import asked_before, asks_list, redacted_only
 from bot.outline import Heading, Outline, RollCall, missing_part, outline_of, roll_call
 from bot.prompts import Prompts
-from bot.query import QueryPlan, plan_query
+from bot.query import QueryPlan, last_year_unheld, plan_query
 from bot.relevance import (
     asked_missing,
     content_terms,
@@ -98,6 +98,17 @@ class SectionText:
     section: str
     file: str
     text: str
+
+
+def _whose_report(plan: QueryPlan, index: LoadedIndex) -> list[str]:
+    """Notes for an answer that speaks from another place's unit or another year than the question names:
+    given only when something is answered, as a refusal has nothing to speak for."""
+    notes = [f"问题说的是“{asked}”，已索引的是{org}的报告，以下据它作答。" for asked, org in plan.elsewhere]
+    notes += [
+        f"已索引的{e.org}报告只有{e.year}年的，以下是它写的{e.year}年情况。"
+        for e in last_year_unheld(plan, index.shelf)
+    ]
+    return list(dict.fromkeys(notes))
 
 
 def report_names(reports: list[ReportEntry], limit: int = 12) -> str:
@@ -185,6 +196,7 @@ class Answerer:
             return self._heading_answer(index, question, listed[n - 1], conversation, k, notes)
         standalone = self._standalone(question, conversation)
         plan = plan_query(standalone, index.shelf, index.untitled_terms)
+        whose = [n for n in _whose_report(plan, index) if n not in notes]
         own = content_terms(plan, index, index.org_terms | plan.name_terms, kinds=True)
         own_bare = not own
         bare = own_bare and len(index.shelf.by_org) > 1
@@ -206,6 +218,8 @@ class Answerer:
         ignore = index.org_terms | plan.name_terms
         topic = content_terms(plan, index, ignore, kinds=True)  # with what a follow-up borrowed
         if (whole := self._part_answer(question, plan, index, topic, own_bare, conversation, notes)) is not None:
+            if whole.found:
+                notes.extend(whose)
             return whole
         borrowed = own_bare and bool(topic)
         hits, judged = self._retrieve(index, plan, k, in_part=own_bare, borrowed=borrowed)
@@ -222,6 +236,7 @@ class Answerer:
         if plan.amount and not used_llm and redacted_only(text.split("[", 1)[0]):
             notes.append("报告原文中这个数字已隐去（以 x 代替），报告没有给出具体数值。")
         sources = self._sources(hits, cited)
+        notes.extend(whose)
         answer = Answer(question, True, text, sources, notes, used_llm)
         if conversation is not None:
             about = " ".join(_about(topic, hits, own_bare))[:120]

@@ -15,7 +15,7 @@ from functools import cache
 from bot.measure import as_counted, asked_measure, asks_amount
 from ingest.index.manifest import ReportEntry
 from ingest.index.shelf import Shelf
-from ingest.lexicon.aliases import Match, mentions, name_kind
+from ingest.lexicon.aliases import Match, mentions, name_kind, other_place
 from ingest.lexicon.grammar import YEAR, part_words
 from ingest.lexicon.normalize import normalize_for_match
 from ingest.lexicon.tables import word_table
@@ -40,6 +40,9 @@ class QueryPlan:
     unknown_orgs: list[str] = field(default_factory=list)
     nearest_orgs: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)
+    """(name asked, unit matched) where the unit is of another place or level than the name says (区医保局 →
+    云岭县医疗保障局): answered, with a note of whose report it is."""
     kind: str | None = None
     uncued: bool = False
     """Neither a part word nor a year, and not about every unit: it asks what is (a figure, a fact), which a
@@ -105,6 +108,7 @@ def plan_query(question: str, shelf: Shelf, untitled: Mapping[str, Counter[str]]
         unknown_orgs=units.unknown,
         nearest_orgs=units.nearest,
         named=units.named,
+        elsewhere=units.elsewhere,
         kind=kind,
         uncued=not (across or YEAR.search(text) or any(p.search(text) for _, p, _ in _cue_patterns())),
         year=int(year.group(1)) if (year := YEAR.search(text)) else None,
@@ -120,6 +124,7 @@ class _Units:
     unknown: list[str] = field(default_factory=list)
     nearest: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _named_units(text: str, shelf: Shelf, untitled: Mapping[str, Counter[str]], kind: str | None) -> _Units:
@@ -135,6 +140,7 @@ def _named_units(text: str, shelf: Shelf, untitled: Mapping[str, Counter[str]], 
             chosen = [rid for org in orgs for rid in _choose(shelf.by_org[org], text, kind)]
             out.groups.append((mention.start, sorted(chosen)))
             out.named.append(mention.name)
+            out.elsewhere.extend((mention.name, o) for o in orgs if other_place(mention.places_before(o), o))
         elif authored := _untitled_author(mention.name, untitled):
             out.groups.append((mention.start, authored))
             out.named.append(mention.name)
@@ -173,6 +179,21 @@ def _choose(entries: Sequence[ReportEntry], text: str, kind: str | None) -> list
     if _LAST_YEAR.search(text) and "今年" not in text and any(e.year == newest - 1 for e in fitting):
         newest -= 1
     return [e.report_id for e in fitting if (e.year or 0) == newest]
+
+
+def last_year_unheld(plan: QueryPlan, shelf: Shelf) -> list[ReportEntry]:
+    """ "医保局去年参保率": the named unit's newest report is the only year the shelf has of it, so 去年 cannot
+    pick an older one; the answer says which year it speaks of rather than pass one year off as another."""
+    text = normalize_for_match(plan.question)
+    if plan.year or plan.kind == "计划" or not _LAST_YEAR.search(text) or "今年" in text:
+        return []
+    out = []
+    for rid in plan.report_ids or []:
+        entry = shelf.by_id[rid]
+        years = {e.year for e in shelf.by_org.get(entry.org, ()) if e.year}
+        if entry.org and entry.year and entry.year == max(years) and entry.year - 1 not in years:
+            out.append(entry)
+    return out
 
 
 def _untitled_author(mention: str, untitled: Mapping[str, Counter[str]]) -> list[str]:

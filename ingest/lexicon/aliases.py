@@ -153,6 +153,33 @@ def place_length(text: str, at: int = 0) -> int:
     return 0
 
 
+def opening_places(text: str) -> list[str]:
+    """The places a name opens with, widest first: 临江市城南区审计局 → 临江市, 城南区."""
+    found, at = [], 0
+    while n := place_length(text, at):
+        found.append(text[at : at + n])
+        at += n
+    return found
+
+
+def other_place(asked: list[str], org: str) -> bool:
+    """A unit asked for with a place (区医保局, 城南区审计局) was matched to one of another place or level (云岭县医疗
+    保障局, 城北区审计局): the narrowest place asked is not the unit's, so the answer says whose report speaks.
+    A unit whose name gives no place could be anyone's, 州 says no level, and a branch (市公安局澜川分局) stands
+    below its parent's place."""
+    own = opening_places(org)
+    if not asked or not own:
+        return False
+    narrowest, bare = asked[-1], unit_words().bare_places
+    if narrowest in bare:
+        if org.endswith("分局"):
+            return False
+        levels = {e for p in own for e in bare if p.endswith(e)}
+        return bool(levels) and narrowest not in levels
+    ending = next(e for e in unit_words().place_ends if narrowest.endswith(e))
+    return narrowest not in own and narrowest[: -len(ending)] not in org
+
+
 @cache
 def unit_forms(org: str) -> tuple[Form, ...]:
     """The name, and the name without each place that opens it (临江市松涛区审计局 → 松涛区审计局 → 审计局),
@@ -309,6 +336,28 @@ class Mention:
     def tails(self) -> list[str]:
         """Where the name may begin, longest first."""
         return [self.run[s:] for s in self.starts]
+
+    def places_before(self, org: str) -> list[str]:
+        """The places the question writes before the longest tail that names `org`, with those the tail opens
+        with when the rest still names it (区 of 区医保局; 临江市, 城南区 of 临江市城南区审计局; none for 市监局, whose
+        市 is part of the short name, nor for 县里给, which is no place)."""
+        for s in self.starts:
+            named = self.run[s:]
+            if s >= self.lead and _names(named, org):
+                before = opening_places(self.run[self.lead : s])
+                if "".join(before) != self.run[self.lead : s]:
+                    before = []
+                own = opening_places(named)
+                if own and _names(named[len("".join(own)) :], org):
+                    before += own
+                return before
+        return []
+
+
+def _names(name: str, org: str) -> bool:
+    """`name` alone is a short form of `org`, not a bare ending of its kind (委 of 澜川团区委)."""
+    alone = name not in unit_words().kinds or name in unit_words().bare
+    return alone and match(name, org) >= Match.SHORT
 
 
 def mentions(text: str) -> list[Mention]:

@@ -12,7 +12,9 @@ from ingest.lexicon.aliases import (
     match,
     mentions,
     name_kind,
+    opening_places,
     org_aliases,
+    other_place,
     place_length,
     unit_forms,
 )
@@ -266,3 +268,32 @@ def test_words_about_villages_and_companies_name_no_unit():
     assert _named(orgs, "全县农村居民人均收入是多少？") == []
     assert _named(orgs, "村民代表大会开了几次？") == []
     assert not any(m.strict for m in mentions("引进了多少家公司？"))
+
+
+@pytest.mark.parametrize(
+    ("question", "org", "other"),
+    [
+        ("区医保局今年", "云岭县医疗保障局", True),
+        ("市医保局今年", "云岭县医疗保障局", True),
+        ("县医保局今年", "云岭县医疗保障局", False),
+        ("城南区审计局", "城北区审计局", True),
+        ("城南区审计局", "临江市城南区审计局", False),
+        ("临江市城南区审计局", "城南区审计局", False),
+        ("岚州市科协", "梓溪县科学技术协会", True),
+        ("市教育局", "教育局", False),
+        ("市监局", "城东新区市场监督管理局", False),
+        ("区公安分局", "岚州市公安局澜川分局", False),
+        ("共青团澜川区委", "共青团岚州市澜川区委员会", False),
+        ("县里给柏岗镇卫生院", "椿林县柏岗镇中心卫生院", False),
+    ],
+)
+def test_a_place_asked_is_told_from_the_units_own(question, org, other):
+    """区医保局 matched to 云岭县医疗保障局 is answered with a note of whose report it is; 市监局's 市 is no place, nor
+    is 县里给 (a place reader would take 共青团澜川区 for one)."""
+    mention = mentions(question)[-1]
+    assert other_place(mention.places_before(org), org) is other
+
+
+def test_the_places_a_name_opens_with():
+    assert opening_places("临江市城南区审计局") == ["临江市", "城南区"]
+    assert opening_places("市场监督管理局") == []
